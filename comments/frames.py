@@ -1,0 +1,17 @@
+"""How comments look on the wire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comments.models import Comment
+from rooms.frames import user_data
+
+
+def comment_data(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.pk,
+        "user": user_data(comment.author),
+        "text": comment.text,
+        "created_at": comment.created_at.isoformat(),
+    }

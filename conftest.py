@@ -1,0 +1,56 @@
+"""Shared fixtures. The cast: alice hosts, bob guests, carol watches, mod moderates."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from rooms import actions as room_actions
+from rooms.models import Room
+
+PASSWORD = "a-long-test-password"  # noqa: S105 - test accounts only
+
+
+def make_user(username: str) -> User:
+    return User.objects.create_user(username=username, password=PASSWORD)
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    return make_user("bob")
+
+
+@pytest.fixture
+def carol(db: None) -> User:
+    return make_user("carol")
+
+
+@pytest.fixture
+def mod(db: None) -> User:
+    user = make_user("mod")
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get(name="Moderators"))
+    return user
+
+
+@pytest.fixture
+def room(alice: User) -> Room:
+    """Alice's live room, seats empty but hers."""
+    return room_actions.create_room(host=alice, title="Alice live")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Keep the SQLite test database in a file, so servers started by tests can open it too."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        database.setdefault("TEST", {})["NAME"] = str(settings.VAR_DIR / "test-db.sqlite3")

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from liverooms import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("rooms/", include("rooms.urls")),
+    path("admin/", admin.site.urls),
+]

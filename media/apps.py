@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MediaConfig(AppConfig):
+    """The WebRTC side: WHIP publish, WHEP watch and the per-room aiortc relay."""
+
+    name = "media"
+    default_auto_field = "django.db.models.BigAutoField"

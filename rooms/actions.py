@@ -1,0 +1,97 @@
+"""Every change to a room's lifecycle goes through these functions (views, admin, tasks)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from liverooms.errors import ActionError
+from rooms.events import append_event
+from rooms.frames import room_data, seat_data
+from rooms.models import HOST_SEAT, SEAT_COUNT, Room, Seat
+
+TITLE_MAX = Room._meta.get_field("title").max_length or 120
+_SLUG_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_SLUG_LENGTH = 10
+
+
+def new_slug() -> str:
+    """A short, unguessable, URL-safe room id."""
+    return "".join(secrets.choice(_SLUG_ALPHABET) for _ in range(_SLUG_LENGTH))
+
+
+def clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise ActionError("bad_request", "Give the live a title.")
+    if len(title) > TITLE_MAX:
+        raise ActionError("too_long", f"A title is at most {TITLE_MAX} characters.")
+    return title
+
+
+def create_room(*, host: User, title: str) -> Room:
+    """Open a live room with its four seats, the host on seat 0."""
+    title = clean_title(title)
+    slug = new_slug()
+    while Room.objects.filter(slug=slug).exists():
+        slug = new_slug()
+    now = timezone.now()
+    with transaction.atomic():
+        room = Room.objects.create(slug=slug, title=title, host=host, started_at=now, host_seen_at=now)
+        Seat.objects.bulk_create(
+            Seat(room=room, index=index, user=host if index == HOST_SEAT else None) for index in range(SEAT_COUNT)
+        )
+    return room
+
+
+def seat_user(*, room: Room, user: User, index: int) -> Seat:
+    """Put `user` on the empty guest seat `index` and publish `seat.updated`."""
+    if not 0 < index < SEAT_COUNT:
+        raise ActionError("bad_request", f"Guests sit on seats 1 to {SEAT_COUNT - 1}.")
+    with transaction.atomic():
+        locked = Room.objects.select_for_update().get(pk=room.pk)
+        if not locked.is_live:
+            raise ActionError("room_ended", "This live has ended.")
+        if locked.seats.filter(user=user).exists():
+            raise ActionError("forbidden", "You already have a seat in this live.")
+        seat = locked.seats.get(index=index)
+        if seat.user_id is not None:
+            raise ActionError("room_full", "That seat is taken.")
+        seat.user, seat.camera, seat.mic, seat.publishing = user, True, True, False
+        seat.save(update_fields=["user", "camera", "mic", "publishing"])
+        append_event(locked, "seat.updated", {"seat": seat_data(seat)})
+    return seat
+
+
+def end_room(*, room: Room) -> bool:
+    """End a live room: seats stop publishing, `room.ended` goes out. False if already ended."""
+    with transaction.atomic():
+        locked = Room.objects.select_for_update().get(pk=room.pk)
+        if not locked.is_live:
+            return False
+        locked.status = Room.Status.ENDED
+        locked.ended_at = timezone.now()
+        locked.save(update_fields=["status", "ended_at"])
+        locked.seats.filter(publishing=True).update(publishing=False)
+        append_event(locked, "room.ended", {"room": room_data(locked)})
+    room.status, room.ended_at, room.last_seq = locked.status, locked.ended_at, locked.last_seq
+    return True
+
+
+def note_host_seen(*, room: Room, at: datetime | None = None) -> None:
+    """Record that the host is present, which keeps the room from being swept as abandoned."""
+    Room.objects.filter(pk=room.pk, status=Room.Status.LIVE).update(host_seen_at=at or timezone.now())
+
+
+def end_abandoned_rooms(*, now: datetime | None = None) -> int:
+    """End every live room whose host has been gone longer than ROOM_ABANDONED_AFTER seconds."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.ROOM_ABANDONED_AFTER)
+    host_publishing = Seat.objects.filter(room=OuterRef("pk"), index=HOST_SEAT, publishing=True)
+    stale = Room.objects.filter(status=Room.Status.LIVE, host_seen_at__lt=cutoff).exclude(Exists(host_publishing))
+    return sum(end_room(room=room) for room in stale.only("pk"))

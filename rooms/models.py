@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+SEAT_COUNT = 4
+HOST_SEAT = 0
+
+
+class Room(models.Model):
+    class Status(models.TextChoices):
+        LIVE = "live", "Live"
+        ENDED = "ended", "Ended"
+
+    slug = models.SlugField(max_length=32, unique=True)
+    title = models.CharField(max_length=120)
+    host = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_rooms")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.LIVE)
+    comments_enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # When the host was last known to be present (page, socket or media); the sweep ends rooms
+    # whose host has been gone longer than settings.ROOM_ABANDONED_AFTER.
+    host_seen_at = models.DateTimeField(default=timezone.now)
+    # The `seq` of the room's newest event; only rooms.events.append_event moves it.
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("end_room", "Can end a live room")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["live", "ended"]), name="room_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="ended", ended_at__isnull=False) | Q(status="live", ended_at__isnull=True),
+                name="room_ended_at_iff_ended",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "host_seen_at"], name="room_status_seen_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.slug})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.LIVE
+
+
+class Seat(models.Model):
+    """One of a room's four broadcaster seats; seat 0 belongs to the host."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="seats")
+    index = models.PositiveSmallIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="seats"
+    )
+    camera = models.BooleanField(default=True)
+    mic = models.BooleanField(default=True)
+    publishing = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["room", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "index"], name="seat_index_unique_in_room"),
+            models.CheckConstraint(condition=Q(index__gte=0, index__lt=SEAT_COUNT), name="seat_index_0_to_3"),
+            models.UniqueConstraint(
+                fields=["room", "user"], condition=Q(user__isnull=False), name="seat_one_per_user_in_room"
+            ),
+            models.CheckConstraint(
+                condition=Q(publishing=False) | Q(user__isnull=False), name="seat_publishing_needs_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"seat {self.index} of {self.room.slug}"
+
+
+class RoomEvent(models.Model):
+    """The room's ordered event stream: one row per published event, `seq` gap-free per room.
+
+    A row is written in the same transaction as the change it describes, so the stream and the
+    state never disagree; sockets resume by reading rows after the `seq` they last saw.
+    """
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=40)
+    # The whole wire frame, `type` and `seq` included, as clients receive it.
+    frame = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["room", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="room_event_seq_unique"),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="room_event_seq_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room_id}#{self.seq} {self.type}"
