@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
+import redis
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.cache import cache
 
+from comments.moderation import moderators_group
+from liverooms.ratelimit import reset_buckets
 from rooms import actions as room_actions
 from rooms.models import Room
 
@@ -13,6 +18,20 @@ PASSWORD = "a-long-test-password"  # noqa: S105 - test accounts only
 
 def make_user(username: str) -> User:
     return User.objects.create_user(username=username, password=PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters() -> None:
+    """Rate-limit buckets, viewer counts and reaction totals start empty in every test (ids repeat
+    across runs, and Redis outlives the test database)."""
+    reset_buckets()
+    cache.clear()
+    if settings.REDIS_URL:
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        for pattern in ("liverooms:bucket:*", "liverooms:viewers:*"):
+            for key in client.scan_iter(pattern):
+                client.delete(key)
+        client.close()
 
 
 @pytest.fixture
@@ -35,7 +54,7 @@ def mod(db: None) -> User:
     user = make_user("mod")
     user.is_staff = True
     user.save(update_fields=["is_staff"])
-    user.groups.add(Group.objects.get(name="Moderators"))
+    user.groups.add(moderators_group())
     return user
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from comments.frames import comment_data
-from comments.models import COMMENT_MAX, Ban, Comment
+from comments.models import COMMENT_MAX, Ban, BlockedWord, Comment
 from liverooms.errors import ActionError
+from liverooms.ratelimit import take_token
 from rooms.events import append_event
 from rooms.models import Room
 
@@ -19,6 +22,27 @@ from rooms.models import Room
 def is_banned(*, user: User, room: Room) -> bool:
     """Whether `user` is banned from commenting in `room` (or everywhere)."""
     return Ban.objects.filter(Q(room=room) | Q(room__isnull=True), user=user).exists()
+
+
+def blocked_word_in(*, text: str, room: Room) -> str | None:
+    """The first of the room's (or the site's) blocked words that `text` contains, if any."""
+    words = BlockedWord.objects.filter(Q(room=room) | Q(room__isnull=True)).values_list("word", flat=True)
+    for word in words:
+        if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, flags=re.IGNORECASE):
+            return word
+    return None
+
+
+def is_exempt_from_rate_limit(*, user: User, room: Room) -> bool:
+    return user.pk == room.host_id or user.has_perm("comments.moderate_comment")
+
+
+def take_comment_token(*, user: User, room: Room) -> bool:
+    return take_token(
+        f"comment:{room.pk}:{user.pk}",
+        capacity=settings.COMMENT_BURST,
+        per_second=settings.COMMENT_RATE_PER_MINUTE / 60,
+    )
 
 
 def clean_comment_text(text: str) -> str:
@@ -43,6 +67,10 @@ def post_comment(*, room: Room, author: User | AnonymousUser, text: str) -> Comm
             raise ActionError("comments_off", "Comments are turned off in this live.")
         if is_banned(user=author, room=locked):
             raise ActionError("banned", "You are not allowed to comment.")
+        if blocked_word_in(text=text, room=locked):
+            raise ActionError("forbidden", "Your comment contains a word that is not allowed here.")
+        if not is_exempt_from_rate_limit(user=author, room=locked) and not take_comment_token(user=author, room=locked):
+            raise ActionError("rate_limited", "You are commenting too fast; wait a moment.")
         comment = Comment.objects.create(room=locked, author=author, text=text)
         append_event(locked, "comment.created", {"comment": comment_data(comment)})
     return comment

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from comments import actions
-from comments.models import Ban, Comment
+from comments.models import Ban, BlockedWord, Comment
 
 
 class RemovedFilter(admin.SimpleListFilter):
@@ -95,3 +95,11 @@ class BanAdmin(admin.ModelAdmin[Ban]):
         if not change:
             obj.created_by = _moderator(request)
         super().save_model(request, obj, form, change)
+
+
+@admin.register(BlockedWord)
+class BlockedWordAdmin(admin.ModelAdmin[BlockedWord]):
+    list_display = ["word", "room", "created_at"]
+    list_select_related = ["room"]
+    search_fields = ["word", "room__slug", "room__title"]
+    raw_id_fields = ["room"]

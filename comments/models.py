@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Length
+from django.db.models.functions import Length, Lower
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
@@ -77,3 +77,33 @@ class Ban(models.Model):
     def __str__(self) -> str:
         where = self.room.slug if self.room is not None else "everywhere"
         return f"{self.user} banned ({where})"
+
+
+class BlockedWord(models.Model):
+    """A word comments may not contain, in one room (`room` set) or everywhere (`room` empty)."""
+
+    word = models.CharField(max_length=60)
+    room = models.ForeignKey(
+        Room,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="blocked_words",
+        help_text="Leave empty to block the word in every room.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["word"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("word"), "room", condition=Q(room__isnull=False), name="blocked_word_unique_per_room"
+            ),
+            models.UniqueConstraint(
+                Lower("word"), condition=Q(room__isnull=True), name="blocked_word_unique_everywhere"
+            ),
+            models.CheckConstraint(condition=~Q(word=""), name="blocked_word_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.word

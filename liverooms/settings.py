@@ -209,3 +209,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
 }
+
+# --- Comments -------------------------------------------------------------------------------
+
+# Each user may post COMMENT_BURST comments at once, then one every 60/COMMENT_RATE_PER_MINUTE s
+# in each room (hosts and moderators are exempt).
+COMMENT_BURST = env_int("COMMENT_BURST", 5, minimum=1)
+COMMENT_RATE_PER_MINUTE = env_int("COMMENT_RATE_PER_MINUTE", 20, minimum=1)

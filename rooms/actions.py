@@ -6,14 +6,15 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from liverooms.errors import ActionError
+from rooms.access import locked_live_room, require_host, require_user
 from rooms.events import append_event
-from rooms.frames import room_data, seat_data
+from rooms.frames import room_data
 from rooms.models import HOST_SEAT, SEAT_COUNT, Room, Seat
 
 TITLE_MAX = Room._meta.get_field("title").max_length or 120
@@ -50,25 +51,6 @@ def create_room(*, host: User, title: str) -> Room:
     return room
 
 
-def seat_user(*, room: Room, user: User, index: int) -> Seat:
-    """Put `user` on the empty guest seat `index` and publish `seat.updated`."""
-    if not 0 < index < SEAT_COUNT:
-        raise ActionError("bad_request", f"Guests sit on seats 1 to {SEAT_COUNT - 1}.")
-    with transaction.atomic():
-        locked = Room.objects.select_for_update().get(pk=room.pk)
-        if not locked.is_live:
-            raise ActionError("room_ended", "This live has ended.")
-        if locked.seats.filter(user=user).exists():
-            raise ActionError("forbidden", "You already have a seat in this live.")
-        seat = locked.seats.get(index=index)
-        if seat.user_id is not None:
-            raise ActionError("room_full", "That seat is taken.")
-        seat.user, seat.camera, seat.mic, seat.publishing = user, True, True, False
-        seat.save(update_fields=["user", "camera", "mic", "publishing"])
-        append_event(locked, "seat.updated", {"seat": seat_data(seat)})
-    return seat
-
-
 def end_room(*, room: Room) -> bool:
     """End a live room: seats stop publishing, `room.ended` goes out. False if already ended."""
     with transaction.atomic():
@@ -82,6 +64,27 @@ def end_room(*, room: Room) -> bool:
         append_event(locked, "room.ended", {"room": room_data(locked)})
     room.status, room.ended_at, room.last_seq = locked.status, locked.ended_at, locked.last_seq
     return True
+
+
+def end_room_as_host(*, room: Room, user: User | AnonymousUser) -> None:
+    """The host's "End live" (moderators end rooms from the admin)."""
+    host = require_user(user)
+    require_host(room, host)
+    if not end_room(room=room):
+        raise ActionError("room_ended", "This live has ended.")
+
+
+def set_comments_enabled(*, room: Room, user: User | AnonymousUser, enabled: bool) -> Room:
+    """The host turns comments on or off for everyone; publishes `room.updated`."""
+    host = require_user(user)
+    with locked_live_room(room) as locked:
+        require_host(locked, host)
+        if locked.comments_enabled != enabled:
+            locked.comments_enabled = enabled
+            locked.save(update_fields=["comments_enabled"])
+            append_event(locked, "room.updated", {"room": room_data(locked)})
+    room.comments_enabled = enabled
+    return locked
 
 
 def note_host_seen(*, room: Room, at: datetime | None = None) -> None:

@@ -8,6 +8,7 @@ Only after the transaction commits is the frame sent to the room's channel-layer
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -35,21 +36,49 @@ def append_event(room: Room, event_type: str, fields: dict[str, Any]) -> dict[st
     room.last_seq = seq
     frame = {"type": event_type, "seq": seq, **fields}
     RoomEvent.objects.create(room=room, seq=seq, type=event_type, frame=frame)
-    transaction.on_commit(lambda: _broadcast(room.pk, frame))
+    message = {"type": "room.event", "seq": seq, "event": event_type, "text": to_text(frame)}
+    transaction.on_commit(lambda: _group_send(room.pk, message))
     return frame
 
 
-def events_after(*, room: Room, seq: int) -> list[dict[str, Any]]:
-    """Every stored frame of the room with a `seq` greater than `seq`, in order."""
-    return list(RoomEvent.objects.filter(room=room, seq__gt=seq).order_by("seq").values_list("frame", flat=True))
+def send_to_user(room: Room, user_id: int, frame: dict[str, Any]) -> None:
+    """After commit, send an ephemeral frame (no `seq`) to one user's sockets in the room."""
+    message = {"type": "room.direct", "user_id": user_id, "text": to_text(frame)}
+    transaction.on_commit(lambda: _group_send(room.pk, message))
 
 
-def _broadcast(room_id: int, frame: dict[str, Any]) -> None:
+def to_text(frame: dict[str, Any]) -> str:
+    """A frame as it goes on the wire: compact JSON, serialised once per event."""
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def events_after(room_id: int, seq: int, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """The room's stored frames with a `seq` greater than `seq`, in order (the first `limit`)."""
+    frames = RoomEvent.objects.filter(room_id=room_id, seq__gt=seq).order_by("seq").values_list("frame", flat=True)
+    return list(frames[:limit] if limit is not None else frames)
+
+
+def _group_send(room_id: int, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(room_group(room_id), {"type": "room.event", "frame": frame})
+        async_to_sync(layer.group_send)(room_group(room_id), message)
     except Exception:
-        # The event is stored: sockets that miss it catch up by resuming after their last seq.
-        logger.exception("could not broadcast %s #%s of room %s", frame["type"], frame["seq"], room_id)
+        # A stored event is not lost: sockets fill the gap from the stream when the next one arrives.
+        logger.exception("could not send %s to room %s", message["type"], room_id)
+
+
+RESUME_MAX_EVENTS = 1000
+
+
+def replay(room_id: int, after: int) -> list[dict[str, Any]] | None:
+    """The events a socket resuming after `after` missed, or None when it needs a fresh
+    `room.state` instead (a `seq` from the future, too far behind, or already pruned)."""
+    last_seq = Room.objects.values_list("last_seq", flat=True).get(pk=room_id)
+    if after < 0 or after > last_seq or last_seq - after > RESUME_MAX_EVENTS:
+        return None
+    frames = events_after(room_id, after)
+    if any(frame["seq"] != after + n for n, frame in enumerate(frames, start=1)):
+        return None
+    return frames

@@ -100,3 +100,37 @@ class RoomEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room_id}#{self.seq} {self.type}"
+
+
+class SeatRequest(models.Model):
+    """A viewer asked the host to join the stage; shown to the host until answered."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="seat_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="seat_request_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} asks to join {self.room_id}"
+
+
+class SeatInvite(models.Model):
+    """The host offered `user` seat `index`; the offer belongs to the invited user."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="seat_invites")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    index = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="seat_invite_once_per_user"),
+            models.CheckConstraint(condition=Q(index__gte=1, index__lt=SEAT_COUNT), name="seat_invite_guest_seat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} invited to seat {self.index} of {self.room_id}"

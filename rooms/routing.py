@@ -1,5 +1,7 @@
-"""Websocket routes of the rooms app (the room consumer arrives with the room protocol)."""
+"""Websocket routes of the rooms app."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-websocket_urlpatterns: list[URLPattern] = []
+from rooms.consumers import RoomConsumer
+
+websocket_urlpatterns = [path("ws/rooms/<slug:slug>/", RoomConsumer.as_asgi())]

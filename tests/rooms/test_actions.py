@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from comments.actions import post_comment
 from liverooms.errors import ActionError
-from rooms import actions
+from rooms import actions, seats
 from rooms.events import events_after
 from rooms.models import Room, RoomEvent
 
@@ -44,12 +44,12 @@ def test_it_ends_a_room_once_and_publishes_it(room: Room, alice) -> None:
     assert room.status == "ended"
     assert room.ended_at is not None
     assert not room.seats.filter(publishing=True).exists()
-    assert [e["type"] for e in events_after(room=room, seq=0)] == ["room.ended"]
+    assert [e["type"] for e in events_after(room.pk, 0)] == ["room.ended"]
 
 
 def test_it_seats_a_guest_and_publishes_the_seat(room: Room, bob) -> None:
-    actions.seat_user(room=room, user=bob, index=2)
-    (frame,) = events_after(room=room, seq=0)
+    seats.seat_user(room=room, user=bob, index=2)
+    (frame,) = events_after(room.pk, 0)
     assert frame == {
         "type": "seat.updated",
         "seq": 1,
@@ -65,9 +65,9 @@ def test_it_seats_a_guest_and_publishes_the_seat(room: Room, bob) -> None:
 
 @pytest.mark.parametrize(("index", "code"), [(0, "bad_request"), (4, "bad_request"), (1, "room_full")])
 def test_it_refuses_a_seat_that_cannot_be_taken(room: Room, bob, carol, index: int, code: str) -> None:
-    actions.seat_user(room=room, user=carol, index=1)
+    seats.seat_user(room=room, user=carol, index=1)
     with pytest.raises(ActionError) as refused:
-        actions.seat_user(room=room, user=bob, index=index)
+        seats.seat_user(room=room, user=bob, index=index)
     assert refused.value.code == code
     assert not room.seats.filter(user=bob).exists()
 
@@ -78,8 +78,8 @@ def test_it_numbers_a_rooms_events_without_gaps(room: Room, carol) -> None:
         post_comment(room=room, author=carol, text="x" * 501)  # refused: must not use up a seq
     post_comment(room=room, author=carol, text="two")
     actions.end_room(room=room)
-    assert [e["seq"] for e in events_after(room=room, seq=0)] == [1, 2, 3]
-    assert [e["seq"] for e in events_after(room=room, seq=2)] == [3]
+    assert [e["seq"] for e in events_after(room.pk, 0)] == [1, 2, 3]
+    assert [e["seq"] for e in events_after(room.pk, 2)] == [3]
     room.refresh_from_db()
     assert room.last_seq == 3
 

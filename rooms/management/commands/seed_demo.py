@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
-from rooms import actions
+from comments.moderation import moderators_group
+from rooms import actions, seats
 from rooms.models import Room
 
 DEMO_PASSWORD = "liverooms-demo"  # noqa: S105 - printed for the local demo on purpose
@@ -27,12 +28,12 @@ class Command(BaseCommand):
         moderator = users["mod"]
         moderator.is_staff = True
         moderator.save(update_fields=["is_staff"])
-        moderator.groups.add(Group.objects.get(name="Moderators"))
+        moderator.groups.add(moderators_group())
 
         room = Room.objects.filter(host=users["alice"], status=Room.Status.LIVE).first()
         if room is None:
             room = actions.create_room(host=users["alice"], title="Alice's demo live")
-            actions.seat_user(room=room, user=users["bob"], index=1)
+            seats.seat_user(room=room, user=users["bob"], index=1)
 
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
         for name, role in DEMO_USERS:

@@ -1,0 +1,76 @@
+"""Token buckets shared by every socket and process: in Redis when it is configured.
+
+Without Redis there is one process (the laptop setup), so an in-process bucket is shared by all
+its sockets. With Redis, one Lua script takes a token atomically, on Redis's clock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import cache
+
+import redis
+from django.conf import settings
+from redis.commands.core import AsyncScript, Script
+
+_TAKE = """
+local capacity = tonumber(ARGV[1])
+local per_second = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(bucket[1]) or capacity
+local at = tonumber(bucket[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * per_second)
+local allowed = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(capacity / per_second) + 1)
+return allowed
+"""
+
+
+class Bucket:
+    """An in-process token bucket (one socket's reactions; every comment bucket without Redis)."""
+
+    def __init__(self, *, capacity: float, per_second: float) -> None:
+        self.capacity, self.per_second = capacity, per_second
+        self.tokens, self.at = capacity, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.per_second)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+_local_lock = threading.Lock()
+_local_buckets: dict[str, Bucket] = {}
+
+
+@cache
+def _take_script() -> AsyncScript | Script:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    return client.register_script(_TAKE)
+
+
+def take_token(key: str, *, capacity: int, per_second: float) -> bool:
+    """Take one token from bucket `key` (full at `capacity`, refilled at `per_second`)."""
+    if settings.REDIS_URL:
+        return bool(_take_script()(keys=[f"liverooms:bucket:{key}"], args=[capacity, per_second]))
+    with _local_lock:
+        bucket = _local_buckets.setdefault(key, Bucket(capacity=capacity, per_second=per_second))
+        return bucket.take()
+
+
+def reset_buckets() -> None:
+    """Forget the in-process buckets (tests)."""
+    with _local_lock:
+        _local_buckets.clear()

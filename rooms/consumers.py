@@ -1,0 +1,140 @@
+"""The room websocket (`/ws/rooms/<slug>/`): thin. It joins the room's hub, sends the snapshot
+or the missed events, routes each client frame to its action and answers `ack` or `error`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from comments.reactions import check_kind
+from liverooms.db import db_async
+from liverooms.errors import ActionError, ErrorCode
+from liverooms.ratelimit import Bucket
+from rooms.events import replay, to_text
+from rooms.handlers import handle
+from rooms.hub import RoomHub, hubs
+from rooms.models import Room
+from rooms.protocol import FrameError, parse_frame
+from rooms.snapshot import room_state
+
+logger = logging.getLogger(__name__)
+
+REACTIONS_PER_SECOND = 10
+REACTION_BURST = 20
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    # Sockets get room messages from their hub, not from a channel each: no per-socket
+    # subscription, and each event is serialised once per room, not once per socket.
+    channel_layer_alias = "liverooms.no-channel-per-socket"
+
+    room: Room | None = None
+    hub: RoomHub | None = None
+
+    async def connect(self) -> None:
+        self.user = self.scope["user"]
+        self.user_id: int | None = self.user.pk if self.user.is_authenticated else None
+        self.last_seq = 0
+        self._buffer: list[tuple[int, str]] | None = []  # hub events held until the snapshot is out
+        self._reactions = Bucket(capacity=REACTION_BURST, per_second=REACTIONS_PER_SECOND)
+
+        self.room = await _room(self.scope["url_route"]["kwargs"]["slug"])
+        if self.room is None:
+            await self.accept()
+            await self.send_error("not_found", "There is no such live.")
+            await self.close(code=4404)
+            return
+        self.hub = await hubs().join(self.room, self)
+        await self.accept()
+        missed = await _resume(self.room.pk, self.scope.get("query_string", b""))
+        if missed is None:
+            state = await _state(self.room.pk, self.user, max(self.hub.viewers, len(self.hub.sockets)))
+            self.last_seq = state["seq"]
+            await self.send_text(to_text(state))
+        else:
+            for frame in missed:
+                self.last_seq = frame["seq"]
+                await self.send_text(to_text(frame))
+        buffered, self._buffer = self._buffer, None
+        for seq, text in buffered or []:
+            await self.on_event(seq, text)
+
+    async def disconnect(self, code: int) -> None:
+        if self.room is not None and self.hub is not None:
+            await hubs().leave(self.room.pk, self)
+
+    # --- from the hub ----------------------------------------------------------------------
+
+    async def on_event(self, seq: int, text: str) -> None:
+        if self._buffer is not None:
+            self._buffer.append((seq, text))
+            return
+        if seq <= self.last_seq:
+            return
+        if seq != self.last_seq + 1:
+            logger.warning("socket in room %s jumps from seq %s to %s", self.room_id, self.last_seq, seq)
+        self.last_seq = seq
+        await self.send_text(text)
+
+    async def send_text(self, text: str) -> None:
+        await self.send(text_data=text)
+
+    @property
+    def room_id(self) -> int | None:
+        return self.room.pk if self.room else None
+
+    # --- from the client -------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.room is None or self.hub is None:
+            return
+        try:
+            frame = parse_frame(text_data)
+        except FrameError as error:
+            await self.send_error(error.code, error.message, error.ref)
+            if error.code == "too_long":
+                await self.close(code=1009)
+            return
+        try:
+            if frame.type == "reaction.send":
+                self._react(self.hub, frame.fields["kind"])
+                extra: dict[str, Any] = {}
+            else:
+                extra = await db_async(handle)(frame, room=self.room, user=self.user)
+        except ActionError as error:
+            await self.send_error(error.code, error.message, frame.ref)
+            return
+        if frame.type != "reaction.send" or frame.ref is not None:
+            await self.send_text(to_text({"type": "ack", "ref": frame.ref, **extra}))
+
+    def _react(self, hub: RoomHub, kind: str) -> None:
+        check_kind(kind)
+        if hub.ended:
+            raise ActionError("room_ended", "This live has ended.")
+        if not self._reactions.take():
+            raise ActionError("rate_limited", "Slow down a little.")
+        hub.add_reaction(kind)
+
+    async def send_error(self, code: ErrorCode, message: str, ref: str | None = None) -> None:
+        await self.send_text(to_text({"type": "error", "code": code, "message": message, "ref": ref}))
+
+
+@db_async
+def _room(slug: str) -> Room | None:
+    return Room.objects.filter(slug=slug).first()
+
+
+@db_async
+def _state(room_id: int, user: Any, viewers: int) -> dict[str, Any]:
+    return room_state(room_id=room_id, user=user, viewers=viewers)
+
+
+@db_async
+def _resume(room_id: int, query_string: bytes) -> list[dict[str, Any]] | None:
+    values = parse_qs(query_string.decode("latin-1")).get("after")
+    if not values or not values[0].isdigit():
+        return None
+    return replay(room_id, int(values[0]))

@@ -1,0 +1,42 @@
+"""Route a checked client frame to the action that owns it (runs in a worker thread)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+
+from comments import actions as comments
+from rooms import actions as rooms
+from rooms import seats
+from rooms.models import Room
+from rooms.protocol import ClientFrame
+
+AnyUser = User | AnonymousUser
+Handler = Callable[[Room, AnyUser, dict[str, Any]], object]
+
+
+def _comment(room: Room, user: AnyUser, fields: dict[str, Any]) -> dict[str, Any]:
+    comment = comments.post_comment(room=room, author=user, text=fields["text"])
+    return {"comment_id": comment.pk}
+
+
+HANDLERS: dict[str, Handler] = {
+    "comment.post": _comment,
+    "seat.set": lambda room, user, f: seats.set_devices(room=room, user=user, **f),
+    "seat.request": lambda room, user, f: seats.request_seat(room=room, user=user),
+    "seat.invite": lambda room, user, f: seats.invite(room=room, user=user, username=f["username"]),
+    "seat.accept": lambda room, user, f: seats.accept(room=room, user=user),
+    "seat.decline": lambda room, user, f: seats.decline(room=room, user=user),
+    "seat.leave": lambda room, user, f: seats.leave(room=room, user=user),
+    "seat.remove": lambda room, user, f: seats.remove(room=room, user=user, index=f["index"]),
+    "comments.set": lambda room, user, f: rooms.set_comments_enabled(room=room, user=user, **f),
+    "room.end": lambda room, user, f: rooms.end_room_as_host(room=room, user=user),
+}
+
+
+def handle(frame: ClientFrame, *, room: Room, user: AnyUser) -> dict[str, Any]:
+    """Run the frame's action; returns the extra fields of its `ack`. Raises ActionError."""
+    extra = HANDLERS[frame.type](room, user, frame.fields)
+    return extra if isinstance(extra, dict) else {}

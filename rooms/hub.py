@@ -1,0 +1,239 @@
+"""One hub per room per process: it holds the room's channel-layer subscription for every local
+socket, and writes each event (serialised once, by its publisher) to all of them.
+
+- **Ordered stream.** The hub hands sockets a gap-free, ordered run of the room's events. An event
+  that arrives ahead of its predecessors (two processes' commits crossing in the channel layer, or
+  a message the layer dropped) makes the hub read the missing ones from the stored stream first.
+  A check once a second catches a lost last event too.
+- **Reactions.** Sockets add to a local tally; every 200 ms the hub publishes its tally to the room
+  group (one message per process) and adds it to the room's totals; every hub merges what it hears
+  and writes one `reactions` frame to its sockets, at most every 200 ms.
+- **Viewers.** Once a second the hub reports its socket count (rooms.presence) and, when the room's
+  total changed, writes one `viewers` frame.
+- **Host presence.** While the host has a socket here, the hub notes it every few seconds, so the
+  abandoned-room sweep leaves the room alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections import Counter
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+
+from comments.reactions import add_to_totals
+from liverooms.db import db_async
+from rooms import presence
+from rooms.actions import note_host_seen
+from rooms.events import events_after, room_group, to_text
+from rooms.models import Room
+
+logger = logging.getLogger(__name__)
+
+TICK = 0.2  # seconds between reaction flushes
+VIEWERS_EVERY = 5  # ticks (1 s)
+HOST_SEEN_EVERY = 50  # ticks (10 s)
+GAP_READ_LIMIT = 1000
+
+
+class Socket(Protocol):
+    """What the hub needs of a room socket (rooms.consumers.RoomConsumer)."""
+
+    user_id: int | None
+
+    async def on_event(self, seq: int, text: str) -> None: ...
+
+    async def send_text(self, text: str) -> None: ...
+
+
+class RoomHub:
+    def __init__(self, room_id: int, host_id: int) -> None:
+        self.room_id = room_id
+        self.host_id = host_id
+        self.sockets: set[Socket] = set()
+        self.last_seq = 0
+        self.ended = False
+        self.viewers = 0
+        self._layer = get_channel_layer()
+        self._channel = ""
+        self._tasks: list[asyncio.Task[None]] = []
+        self._outgoing: Counter[str] = Counter()  # reactions of local sockets, not yet published
+        self._incoming: Counter[str] = Counter()  # reactions heard from every process, not yet written
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Subscribe first, then read where the stream stands: nothing falls in between."""
+        self._channel = await self._layer.new_channel()
+        await self._layer.group_add(room_group(self.room_id), self._channel)
+        self.last_seq, status = await _room_position(self.room_id)
+        self.ended = status == Room.Status.ENDED
+        self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._tick())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._publish_reactions()
+        await self._layer.group_discard(room_group(self.room_id), self._channel)
+        with contextlib.suppress(Exception):
+            await presence.withdraw(self.room_id)
+
+    # --- what sockets call -----------------------------------------------------------------
+
+    def add_reaction(self, kind: str) -> None:
+        self._outgoing[kind] += 1
+
+    @property
+    def host_here(self) -> bool:
+        return any(s.user_id == self.host_id for s in self.sockets)
+
+    # --- the channel-layer side ------------------------------------------------------------
+
+    async def _read(self) -> None:
+        while True:
+            message = await self._layer.receive(self._channel)
+            try:
+                await self._dispatch(message)
+            except Exception:
+                logger.exception("room %s: could not handle %s", self.room_id, message.get("type"))
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "room.event":
+            await self._on_event(int(message["seq"]), message["event"], message["text"])
+        elif kind == "room.direct":
+            for sock in [s for s in self.sockets if s.user_id == message["user_id"]]:
+                await self._write(sock, message["text"])
+        elif kind == "room.reactions":
+            self._incoming.update({k: int(v) for k, v in message["counts"].items()})
+
+    async def _on_event(self, seq: int, event: str, text: str) -> None:
+        if seq <= self.last_seq:
+            return  # already delivered (read from the stream to fill a gap)
+        if seq > self.last_seq + 1:
+            await self._fill_gap()
+            if seq <= self.last_seq:
+                return
+        await self._deliver(seq, event, text)
+
+    async def _fill_gap(self) -> None:
+        frames = await db_async(events_after)(self.room_id, self.last_seq, limit=GAP_READ_LIMIT)
+        for frame in frames:
+            await self._deliver(frame["seq"], frame["type"], to_text(frame))
+
+    async def _deliver(self, seq: int, event: str, text: str) -> None:
+        self.last_seq = seq
+        self.ended = self.ended or event == "room.ended"
+        for sock in list(self.sockets):
+            try:
+                await sock.on_event(seq, text)
+            except Exception:
+                # A socket that closed mid-send (channels #1820) leaves; the others go on.
+                logger.debug("room %s: dropping a socket that failed a send", self.room_id, exc_info=True)
+                self.sockets.discard(sock)
+
+    async def _write(self, sock: Socket, text: str) -> None:
+        try:
+            await sock.send_text(text)
+        except Exception:
+            logger.debug("room %s: dropping a socket that failed a send", self.room_id, exc_info=True)
+            self.sockets.discard(sock)
+
+    async def _broadcast(self, frame: dict[str, Any]) -> None:
+        text = to_text(frame)
+        for sock in list(self.sockets):
+            await self._write(sock, text)
+
+    # --- timers ----------------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(TICK)
+            ticks += 1
+            try:
+                await self._publish_reactions()
+                if self._incoming:
+                    counts, self._incoming = dict(self._incoming), Counter()
+                    await self._broadcast({"type": "reactions", "counts": counts})
+                if ticks % VIEWERS_EVERY == 0:
+                    await self._refresh_viewers()
+                    await self._catch_up()
+                if ticks % HOST_SEEN_EVERY == 0 and self.host_here and not self.ended:
+                    await db_async(_note_host_seen)(self.room_id)
+            except Exception:
+                logger.exception("room %s: hub tick failed", self.room_id)
+
+    async def _publish_reactions(self) -> None:
+        if not self._outgoing:
+            return
+        counts, self._outgoing = dict(self._outgoing), Counter()
+        await self._layer.group_send(room_group(self.room_id), {"type": "room.reactions", "counts": counts})
+        await add_to_totals(room_id=self.room_id, counts=counts)
+
+    async def _refresh_viewers(self) -> None:
+        total = await presence.report(self.room_id, len(self.sockets))
+        if total != self.viewers:
+            self.viewers = total
+            await self._broadcast({"type": "viewers", "count": total})
+
+    async def _catch_up(self) -> None:
+        """Deliver stored events the channel layer never brought (a lost last message)."""
+        newest, _status = await _room_position(self.room_id)
+        if newest > self.last_seq:
+            await self._fill_gap()
+
+
+@db_async
+def _room_position(room_id: int) -> tuple[int, str]:
+    last_seq, status = Room.objects.values_list("last_seq", "status").get(pk=room_id)
+    return last_seq, status
+
+
+def _note_host_seen(room_id: int) -> None:
+    note_host_seen(room=Room(pk=room_id))
+
+
+class Hubs:
+    """The hubs of one event loop (one daphne process has one loop)."""
+
+    def __init__(self) -> None:
+        self._hubs: dict[int, RoomHub] = {}
+        self._lock = asyncio.Lock()
+
+    async def join(self, room: Room, sock: Socket) -> RoomHub:
+        async with self._lock:
+            hub = self._hubs.get(room.pk)
+            if hub is None:
+                hub = RoomHub(room.pk, room.host_id)
+                await hub.start()
+                self._hubs[room.pk] = hub
+            hub.sockets.add(sock)
+            return hub
+
+    async def leave(self, room_id: int, sock: Socket) -> None:
+        async with self._lock:
+            hub = self._hubs.get(room_id)
+            if hub is None:
+                return
+            hub.sockets.discard(sock)
+            if not hub.sockets:
+                del self._hubs[room_id]
+                await hub.stop()
+
+
+_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hubs] = weakref.WeakKeyDictionary()
+
+
+def hubs() -> Hubs:
+    loop = asyncio.get_running_loop()
+    if loop not in _by_loop:
+        _by_loop[loop] = Hubs()
+    return _by_loop[loop]

@@ -1,0 +1,59 @@
+"""How many sockets watch a room, across every process.
+
+Each process's hub reports its local count once a second. Without Redis there is one process,
+so the local count is the total. With Redis, each process writes `count:time` into one hash per
+room and sums the entries written in the last few seconds (a crashed process drops out by itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import weakref
+
+import redis.asyncio as aioredis
+from django.conf import settings
+
+STALE_AFTER = 5.0
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
+
+
+def _client() -> aioredis.Redis:
+    loop = asyncio.get_running_loop()
+    if loop not in _clients:
+        _clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    return _clients[loop]
+
+
+def _me() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{id(asyncio.get_running_loop())}"
+
+
+def _key(room_id: int) -> str:
+    return f"liverooms:viewers:{room_id}"
+
+
+async def report(room_id: int, local: int) -> int:
+    """Record this process's count for the room and return the room's total."""
+    if not settings.REDIS_URL:
+        return local
+    now = time.time()
+    async with _client().pipeline(transaction=False) as pipe:
+        pipe.hset(_key(room_id), _me(), f"{local}:{now}")
+        pipe.expire(_key(room_id), 60)
+        pipe.hgetall(_key(room_id))
+        *_, entries = await pipe.execute()
+    total = 0
+    for value in entries.values():
+        count, _, at = value.decode().partition(":")
+        if now - float(at) < STALE_AFTER:
+            total += int(count)
+    return total
+
+
+async def withdraw(room_id: int) -> None:
+    """This process no longer has sockets in the room."""
+    if settings.REDIS_URL:
+        await _client().hdel(_key(room_id), _me())  # type: ignore[misc]  # redis-py types sync and async as one

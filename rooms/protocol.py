@@ -1,0 +1,79 @@
+"""Parse and check client frames (docs/protocol.md) before anything acts on them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from liverooms.errors import ActionError, ErrorCode
+
+MAX_FRAME_CHARS = 64 * 1024
+MAX_REF_CHARS = 100
+
+# type -> {field: (python type, required)}; bool is checked apart from int (True is not an int here).
+_SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
+    "comment.post": {"text": (str, True)},
+    "reaction.send": {"kind": (str, True)},
+    "seat.set": {"index": (int, False), "camera": (bool, False), "mic": (bool, False)},
+    "seat.request": {},
+    "seat.invite": {"username": (str, True)},
+    "seat.accept": {},
+    "seat.decline": {},
+    "seat.leave": {},
+    "seat.remove": {"index": (int, True)},
+    "comments.set": {"enabled": (bool, True)},
+    "room.end": {},
+}
+CLIENT_TYPES = frozenset(_SCHEMAS)
+
+
+class FrameError(ActionError):
+    """A frame that could not be understood; `ref` is echoed when it could be read."""
+
+    def __init__(self, message: str, *, ref: str | None = None, code: ErrorCode = "bad_request") -> None:
+        super().__init__(code, message)
+        self.ref = ref
+
+
+@dataclass(frozen=True)
+class ClientFrame:
+    type: str
+    ref: str | None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _is(value: Any, kind: type) -> bool:
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def parse_frame(text: str | None) -> ClientFrame:
+    """One client frame, checked against its type's fields; raises FrameError otherwise."""
+    if text is None:
+        raise FrameError("Frames are JSON text, not binary.")
+    if len(text) > MAX_FRAME_CHARS:
+        raise FrameError(f"A frame is at most {MAX_FRAME_CHARS} characters.", code="too_long")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise FrameError("A frame must be one JSON object.") from None
+    if not isinstance(data, dict):
+        raise FrameError("A frame must be one JSON object.")
+    ref = data.get("ref")
+    if ref is not None and (not isinstance(ref, str) or len(ref) > MAX_REF_CHARS):
+        raise FrameError(f"`ref` must be a string of at most {MAX_REF_CHARS} characters.")
+    kind = data.get("type")
+    if not isinstance(kind, str) or kind not in _SCHEMAS:
+        raise FrameError(f"Unknown frame type {kind!r}.", ref=ref)
+    fields: dict[str, Any] = {}
+    for name, (expected, required) in _SCHEMAS[kind].items():
+        if name not in data or data[name] is None:
+            if required:
+                raise FrameError(f"`{kind}` needs `{name}`.", ref=ref)
+            continue
+        if not _is(data[name], expected):
+            raise FrameError(f"`{name}` must be a {expected.__name__}.", ref=ref)
+        fields[name] = data[name]
+    return ClientFrame(type=kind, ref=ref, fields=fields)

@@ -1,0 +1,176 @@
+"""Seat actions: who sits on the stage, and whether their camera and mic are on.
+
+Each function takes the room and the acting user, checks the caller's right under the room's
+row lock, writes, and publishes: `seat.updated` to everyone (in the room's ordered stream), or an
+ephemeral `seat.requested` / `seat.offered` / `seat.declined` to the one user it concerns.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+
+from liverooms.errors import ActionError
+from rooms.access import locked_live_room, require_host, require_user
+from rooms.events import append_event, send_to_user
+from rooms.frames import seat_data, user_data
+from rooms.models import HOST_SEAT, SEAT_COUNT, Room, Seat, SeatInvite, SeatRequest
+
+AnyUser = User | AnonymousUser
+
+
+def _free_guest_seat(room: Room, *, prefer: int | None = None) -> Seat | None:
+    free = room.seats.filter(user__isnull=True, index__gt=HOST_SEAT).order_by("index")
+    if prefer is not None and (seat := free.filter(index=prefer).first()):
+        return seat
+    return free.first()
+
+
+def _publish(room: Room, seat: Seat) -> Seat:
+    append_event(room, "seat.updated", {"seat": seat_data(seat)})
+    return seat
+
+
+def _sit(room: Room, seat: Seat, user: User) -> Seat:
+    seat.user, seat.camera, seat.mic, seat.publishing = user, True, True, False
+    seat.save(update_fields=["user", "camera", "mic", "publishing"])
+    SeatRequest.objects.filter(room=room, user=user).delete()
+    SeatInvite.objects.filter(room=room, user=user).delete()
+    return _publish(room, seat)
+
+
+def _vacate(room: Room, seat: Seat) -> Seat:
+    seat.user, seat.camera, seat.mic, seat.publishing = None, True, True, False
+    seat.save(update_fields=["user", "camera", "mic", "publishing"])
+    return _publish(room, seat)
+
+
+def request_seat(*, room: Room, user: AnyUser) -> None:
+    """A viewer asks to join the stage; the host sees `seat.requested`."""
+    viewer = require_user(user)
+    with locked_live_room(room) as locked:
+        if locked.seats.filter(user=viewer).exists():
+            raise ActionError("forbidden", "You are already on stage.")
+        if _free_guest_seat(locked) is None:
+            raise ActionError("room_full", "All seats are taken.")
+        SeatRequest.objects.get_or_create(room=locked, user=viewer)
+        send_to_user(locked, locked.host_id, {"type": "seat.requested", "user": user_data(viewer)})
+
+
+def invite(*, room: Room, user: AnyUser, username: str) -> SeatInvite:
+    """The host offers a free seat to `username`, who sees `seat.offered`."""
+    host = require_user(user)
+    with locked_live_room(room) as locked:
+        require_host(locked, host)
+        guest = User.objects.filter(username=username, is_active=True).first()
+        if guest is None:
+            raise ActionError("not_found", f"There is no user called {username!r}.")
+        if locked.seats.filter(user=guest).exists():
+            raise ActionError("forbidden", f"{guest.username} is already on stage.")
+        offered = set(SeatInvite.objects.filter(room=locked).exclude(user=guest).values_list("index", flat=True))
+        free = [s.index for s in locked.seats.filter(user__isnull=True, index__gt=HOST_SEAT).order_by("index")]
+        if not free:
+            raise ActionError("room_full", "All seats are taken.")
+        index = next((i for i in free if i not in offered), free[0])
+        offer, _ = SeatInvite.objects.update_or_create(room=locked, user=guest, defaults={"index": index})
+        SeatRequest.objects.filter(room=locked, user=guest).delete()
+        send_to_user(locked, guest.pk, {"type": "seat.offered", "index": index, "by": user_data(host)})
+        return offer
+
+
+def accept(*, room: Room, user: AnyUser) -> Seat:
+    """The invited user takes the offered seat (or another free one if it was taken meanwhile)."""
+    guest = require_user(user)
+    with locked_live_room(room) as locked:
+        offer = SeatInvite.objects.filter(room=locked, user=guest).first()
+        if offer is None:
+            raise ActionError("not_found", "You have no seat offer in this live.")
+        if locked.seats.filter(user=guest).exists():
+            raise ActionError("forbidden", "You are already on stage.")
+        seat = _free_guest_seat(locked, prefer=offer.index)
+        if seat is None:
+            raise ActionError("room_full", "All seats are taken.")
+        return _sit(locked, seat, guest)
+
+
+def decline(*, room: Room, user: AnyUser) -> None:
+    guest = require_user(user)
+    with locked_live_room(room) as locked:
+        deleted, _ = SeatInvite.objects.filter(room=locked, user=guest).delete()
+        if not deleted:
+            raise ActionError("not_found", "You have no seat offer in this live.")
+        send_to_user(locked, locked.host_id, {"type": "seat.declined", "user": user_data(guest)})
+
+
+def leave(*, room: Room, user: AnyUser) -> Seat:
+    """A guest steps down; the host ends the live instead of leaving seat 0."""
+    guest = require_user(user)
+    with locked_live_room(room) as locked:
+        seat = locked.seats.filter(user=guest).first()
+        if seat is None:
+            raise ActionError("forbidden", "You are not on stage.")
+        if seat.index == HOST_SEAT:
+            raise ActionError("forbidden", "The host ends the live instead of leaving.")
+        return _vacate(locked, seat)
+
+
+def remove(*, room: Room, user: AnyUser, index: int) -> Seat:
+    """The host takes a guest off the stage."""
+    host = require_user(user)
+    with locked_live_room(room) as locked:
+        require_host(locked, host)
+        if not HOST_SEAT < index < SEAT_COUNT:
+            raise ActionError("bad_request", f"Guest seats are 1 to {SEAT_COUNT - 1}.")
+        seat = locked.seats.get(index=index)
+        if seat.user_id is None:
+            raise ActionError("not_found", f"Seat {index} is empty.")
+        return _vacate(locked, seat)
+
+
+def set_devices(
+    *, room: Room, user: AnyUser, index: int | None = None, camera: bool | None = None, mic: bool | None = None
+) -> Seat:
+    """Turn a seat's camera and/or mic on or off.
+
+    The seat's owner may do either; the host may turn another seat's camera or mic off, never
+    on (a guest's camera comes on only by the guest's own hand).
+    """
+    actor = require_user(user)
+    if camera is None and mic is None:
+        raise ActionError("bad_request", "Say `camera`, `mic` or both.")
+    with locked_live_room(room) as locked:
+        if index is None:
+            seat = locked.seats.filter(user=actor).first()
+            if seat is None:
+                raise ActionError("forbidden", "You are not on stage.")
+        else:
+            if not 0 <= index < SEAT_COUNT:
+                raise ActionError("bad_request", f"Seats are 0 to {SEAT_COUNT - 1}.")
+            seat = locked.seats.get(index=index)
+            if seat.user_id != actor.pk:
+                if actor.pk != locked.host_id:
+                    raise ActionError("forbidden", "Only the seat's owner can change it.")
+                if seat.user_id is None:
+                    raise ActionError("not_found", f"Seat {index} is empty.")
+                if camera is True or mic is True:
+                    raise ActionError("forbidden", "Only the guest can turn their camera or mic on.")
+        wanted = {field: value for field, value in (("camera", camera), ("mic", mic)) if value is not None}
+        if all(getattr(seat, field) == value for field, value in wanted.items()):
+            return seat  # already so: nothing to publish
+        for field, value in wanted.items():
+            setattr(seat, field, value)
+        seat.save(update_fields=list(wanted))
+        return _publish(locked, seat)
+
+
+def seat_user(*, room: Room, user: User, index: int) -> Seat:
+    """Put `user` straight on the empty guest seat `index` (the demo data; the host's invite
+    otherwise goes through `invite` and the guest's `accept`)."""
+    if not HOST_SEAT < index < SEAT_COUNT:
+        raise ActionError("bad_request", f"Guest seats are 1 to {SEAT_COUNT - 1}.")
+    with locked_live_room(room) as locked:
+        if locked.seats.filter(user=user).exists():
+            raise ActionError("forbidden", "Already on stage.")
+        seat = locked.seats.get(index=index)
+        if seat.user_id is not None:
+            raise ActionError("room_full", "That seat is taken.")
+        return _sit(locked, seat, user)
