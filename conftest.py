@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import redis
+from channels.layers import channel_layers
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.test import override_settings
 
 from comments.moderation import moderators_group
 from liverooms.ratelimit import reset_buckets
@@ -20,12 +24,22 @@ def make_user(username: str) -> User:
     return User.objects.create_user(username=username, password=PASSWORD)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Real hashing costs ~0.2 s a user by design; tests make many users."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_counters() -> None:
     """Rate-limit buckets, viewer counts and reaction totals start empty in every test (ids repeat
     across runs, and Redis outlives the test database)."""
     reset_buckets()
     cache.clear()
+    # A fresh channel layer per test: each async test runs in its own event loop, and a layer's
+    # locks and queues belong to the loop that first used them (one loop per process in production).
+    channel_layers.backends.clear()
     if settings.REDIS_URL:
         client = redis.Redis.from_url(settings.REDIS_URL)
         for pattern in ("liverooms:bucket:*", "liverooms:viewers:*"):

@@ -49,12 +49,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         self.hub = await hubs().join(self.room, self)
         await self.accept()
-        missed = await _resume(self.room.pk, self.scope.get("query_string", b""))
-        if missed is None:
+        after = _after(self.scope.get("query_string", b""))
+        missed = None if after is None else await db_async(replay)(self.room.pk, after)
+        if after is None or missed is None:
             state = await _state(self.room.pk, self.user, max(self.hub.viewers, len(self.hub.sockets)))
             self.last_seq = state["seq"]
             await self.send_text(to_text(state))
         else:
+            self.last_seq = after
             for frame in missed:
                 self.last_seq = frame["seq"]
                 await self.send_text(to_text(frame))
@@ -132,9 +134,9 @@ def _state(room_id: int, user: Any, viewers: int) -> dict[str, Any]:
     return room_state(room_id=room_id, user=user, viewers=viewers)
 
 
-@db_async
-def _resume(room_id: int, query_string: bytes) -> list[dict[str, Any]] | None:
+def _after(query_string: bytes) -> int | None:
+    """The `seq` in `?after=<seq>`, if the socket is resuming."""
     values = parse_qs(query_string.decode("latin-1")).get("after")
     if not values or not values[0].isdigit():
         return None
-    return replay(room_id, int(values[0]))
+    return int(values[0])
