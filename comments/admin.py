@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from comments import actions
 from comments.models import Ban, BlockedWord, Comment
+from rooms.models import Room
 
 
 class RemovedFilter(admin.SimpleListFilter):
@@ -42,7 +43,7 @@ class CommentAdmin(admin.ModelAdmin[Comment]):
     list_select_related = ["room", "author", "removed_by"]
     ordering = ["-created_at", "-id"]
     readonly_fields = ["room", "author", "text", "created_at", "removed_at", "removed_by"]
-    actions = ["remove_selected", "restore_selected"]
+    actions = ["remove_selected", "restore_selected", "ban_in_room_and_remove", "ban_everywhere_and_remove"]
     list_per_page = 100
 
     @admin.display(description="state")
@@ -74,6 +75,38 @@ class CommentAdmin(admin.ModelAdmin[Comment]):
     def restore_selected(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         count = actions.restore_comments(comments=queryset)
         self.message_user(request, f"Restored {count} comment(s).", messages.SUCCESS)
+
+    @admin.action(description="Ban the authors from this room and remove their comments here", permissions=["moderate"])
+    def ban_in_room_and_remove(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        pairs = set(queryset.values_list("author_id", "room_id"))
+        removed = sum(
+            actions.ban_user(
+                user=User.objects.get(pk=author),
+                room=Room.objects.get(pk=room),
+                by=_moderator(request),
+                remove_comments=True,
+            )
+            for author, room in pairs
+        )
+        self.message_user(
+            request, f"Banned {len(pairs)} author(s) here; removed {removed} comment(s).", messages.SUCCESS
+        )
+
+    @admin.action(description="Ban the authors everywhere and remove all their comments", permissions=["moderate"])
+    def ban_everywhere_and_remove(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        authors = set(queryset.values_list("author_id", flat=True))
+        removed = sum(
+            actions.ban_user(
+                user=User.objects.get(pk=author),
+                room=None,
+                by=_moderator(request),
+                remove_comments=True,
+            )
+            for author in authors
+        )
+        self.message_user(
+            request, f"Banned {len(authors)} author(s) everywhere; removed {removed} comment(s).", messages.SUCCESS
+        )
 
     # The delete button removes softly too: moderation never loses a comment.
     def delete_model(self, request: HttpRequest, obj: Comment) -> None:

@@ -125,3 +125,32 @@ def test_moderators_hold_only_moderation_permissions(mod) -> None:
     assert "comments.add_ban" in perms
     assert not {"comments.change_comment", "comments.delete_comment", "rooms.delete_room", "auth.change_user"} & perms
     assert Comment.objects.count() == 0
+
+
+def test_a_moderator_bans_an_author_here_and_their_comments_go(as_mod: Client, room: Room, bob, carol, mod) -> None:
+    from comments.models import Ban
+    from rooms.actions import create_room
+
+    elsewhere = create_room(host=bob, title="Bob live")
+    spam = [post_comment(room=room, author=carol, text=f"spam {n}") for n in range(2)]
+    kept = post_comment(room=elsewhere, author=carol, text="fine over here")
+    page = as_mod.post(CHANGELIST, {"action": "ban_in_room_and_remove", "_selected_action": [spam[0].pk]}, follow=True)
+    assert "Banned 1 author(s) here; removed 2 comment(s)." in page.content.decode()
+    assert Ban.objects.filter(user=carol, room=room, created_by=mod).exists()
+    assert not Comment.objects.filter(room=room, removed_at__isnull=True).exists()
+    assert [f["type"] for f in events_after(room.pk, 2)] == ["comment.removed", "comment.removed"]
+    kept.refresh_from_db()
+    assert kept.removed_at is None
+
+
+def test_a_moderator_bans_an_author_everywhere(as_mod: Client, room: Room, bob, carol) -> None:
+    from comments.models import Ban
+    from rooms.actions import create_room
+
+    elsewhere = create_room(host=bob, title="Bob live")
+    first = post_comment(room=room, author=carol, text="spam")
+    post_comment(room=elsewhere, author=carol, text="more spam")
+    as_mod.post(CHANGELIST, {"action": "ban_everywhere_and_remove", "_selected_action": [first.pk]})
+    assert Ban.objects.filter(user=carol, room=None).exists()
+    assert not Comment.objects.filter(author=carol, removed_at__isnull=True).exists()
+    assert [f["type"] for f in events_after(elsewhere.pk, 1)] == ["comment.removed"]
