@@ -15,7 +15,7 @@ from liverooms.errors import ActionError
 from rooms.access import locked_live_room, require_host, require_user
 from rooms.events import append_event
 from rooms.frames import room_data
-from rooms.models import HOST_SEAT, SEAT_COUNT, Room, Seat
+from rooms.models import HOST_SEAT, SEAT_COUNT, Room, Seat, new_publish_token
 
 TITLE_MAX = Room._meta.get_field("title").max_length or 120
 _SLUG_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -46,7 +46,13 @@ def create_room(*, host: User, title: str) -> Room:
     with transaction.atomic():
         room = Room.objects.create(slug=slug, title=title, host=host, started_at=now, host_seen_at=now)
         Seat.objects.bulk_create(
-            Seat(room=room, index=index, user=host if index == HOST_SEAT else None) for index in range(SEAT_COUNT)
+            Seat(
+                room=room,
+                index=index,
+                user=host if index == HOST_SEAT else None,
+                publish_token=new_publish_token() if index == HOST_SEAT else None,
+            )
+            for index in range(SEAT_COUNT)
         )
     return room
 

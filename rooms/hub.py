@@ -54,7 +54,8 @@ class RoomHub:
     def __init__(self, room_id: int, host_id: int) -> None:
         self.room_id = room_id
         self.host_id = host_id
-        self.sockets: set[Socket] = set()
+        self.sockets: set[Socket] = set()  # viewers' sockets: counted as viewers
+        self.watchers: set[Socket] = set()  # in-process listeners (the media relay): not counted
         self.last_seq = 0
         self.ended = False
         self.viewers = 0
@@ -131,13 +132,14 @@ class RoomHub:
     async def _deliver(self, seq: int, event: str, text: str) -> None:
         self.last_seq = seq
         self.ended = self.ended or event == "room.ended"
-        for sock in list(self.sockets):
+        for sock in [*self.sockets, *self.watchers]:
             try:
                 await sock.on_event(seq, text)
             except Exception:
                 # A socket that closed mid-send (channels #1820) leaves; the others go on.
-                logger.debug("room %s: dropping a socket that failed a send", self.room_id, exc_info=True)
+                logger.debug("room %s: dropping a listener that failed", self.room_id, exc_info=True)
                 self.sockets.discard(sock)
+                self.watchers.discard(sock)
 
     async def _write(self, sock: Socket, text: str) -> None:
         try:
@@ -208,14 +210,15 @@ class Hubs:
         self._hubs: dict[int, RoomHub] = {}
         self._lock = asyncio.Lock()
 
-    async def join(self, room: Room, sock: Socket) -> RoomHub:
+    async def join(self, room: Room, sock: Socket, *, viewer: bool = True) -> RoomHub:
+        """Start receiving the room's events; `viewer=False` for in-process listeners."""
         async with self._lock:
             hub = self._hubs.get(room.pk)
             if hub is None:
                 hub = RoomHub(room.pk, room.host_id)
                 await hub.start()
                 self._hubs[room.pk] = hub
-            hub.sockets.add(sock)
+            (hub.sockets if viewer else hub.watchers).add(sock)
             return hub
 
     async def leave(self, room_id: int, sock: Socket) -> None:
@@ -224,7 +227,8 @@ class Hubs:
             if hub is None:
                 return
             hub.sockets.discard(sock)
-            if not hub.sockets:
+            hub.watchers.discard(sock)
+            if not hub.sockets and not hub.watchers:
                 del self._hubs[room_id]
                 await hub.stop()
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -7,6 +9,10 @@ from django.utils import timezone
 
 SEAT_COUNT = 4
 HOST_SEAT = 0
+
+
+def new_publish_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class Room(models.Model):
@@ -59,6 +65,8 @@ class Seat(models.Model):
     camera = models.BooleanField(default=True)
     mic = models.BooleanField(default=True)
     publishing = models.BooleanField(default=False)
+    # Bearer token for WHIP (OBS/FFmpeg/the studio page); a new one each time someone takes the seat.
+    publish_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["room", "index"]
@@ -70,6 +78,9 @@ class Seat(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(publishing=False) | Q(user__isnull=False), name="seat_publishing_needs_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(publish_token__isnull=True) | Q(user__isnull=False), name="seat_token_needs_user"
             ),
         ]
 

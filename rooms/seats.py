@@ -8,12 +8,13 @@ ephemeral `seat.requested` / `seat.offered` / `seat.declined` to the one user it
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import transaction
 
 from liverooms.errors import ActionError
 from rooms.access import locked_live_room, require_host, require_user
 from rooms.events import append_event, send_to_user
 from rooms.frames import seat_data, user_data
-from rooms.models import HOST_SEAT, SEAT_COUNT, Room, Seat, SeatInvite, SeatRequest
+from rooms.models import HOST_SEAT, SEAT_COUNT, Room, Seat, SeatInvite, SeatRequest, new_publish_token
 
 AnyUser = User | AnonymousUser
 
@@ -32,15 +33,16 @@ def _publish(room: Room, seat: Seat) -> Seat:
 
 def _sit(room: Room, seat: Seat, user: User) -> Seat:
     seat.user, seat.camera, seat.mic, seat.publishing = user, True, True, False
-    seat.save(update_fields=["user", "camera", "mic", "publishing"])
+    seat.publish_token = new_publish_token()
+    seat.save(update_fields=["user", "camera", "mic", "publishing", "publish_token"])
     SeatRequest.objects.filter(room=room, user=user).delete()
     SeatInvite.objects.filter(room=room, user=user).delete()
     return _publish(room, seat)
 
 
 def _vacate(room: Room, seat: Seat) -> Seat:
-    seat.user, seat.camera, seat.mic, seat.publishing = None, True, True, False
-    seat.save(update_fields=["user", "camera", "mic", "publishing"])
+    seat.user, seat.camera, seat.mic, seat.publishing, seat.publish_token = None, True, True, False, None
+    seat.save(update_fields=["user", "camera", "mic", "publishing", "publish_token"])
     return _publish(room, seat)
 
 
@@ -174,3 +176,17 @@ def seat_user(*, room: Room, user: User, index: int) -> Seat:
         if seat.user_id is not None:
             raise ActionError("room_full", "That seat is taken.")
         return _sit(locked, seat, user)
+
+
+def set_publishing(*, room_id: int, index: int, publishing: bool) -> bool:
+    """The media relay reports that a seat's media started or stopped flowing; publishes
+    `seat.updated` when that changes what viewers see. False if nothing changed."""
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(pk=room_id)
+        seat = room.seats.get(index=index)
+        if seat.publishing == publishing or (publishing and (seat.user_id is None or not room.is_live)):
+            return False
+        seat.publishing = publishing
+        seat.save(update_fields=["publishing"])
+        _publish(room, seat)
+        return True

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,7 +36,8 @@ def database_url_of(settings_dict: dict) -> str:
 def running(
     args: list[str], *, env: dict[str, str], ready: Callable[[], bool] | None = None, timeout: float = 30
 ) -> Iterator[subprocess.Popen[bytes]]:
-    log = open(ROOT / "var" / f"test-{Path(args[0]).name}-{os.getpid()}.log", "w+b")  # noqa: SIM115
+    name = "-".join(a for a in args[:3] if not a.startswith("-")) or "server"
+    log = tempfile.NamedTemporaryFile(prefix=f"test-{name}-", suffix=".log", dir=ROOT / "var", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, *args], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
     )
