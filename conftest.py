@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -86,4 +87,4 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-        database.setdefault("TEST", {})["NAME"] = str(settings.VAR_DIR / "test-db.sqlite3")
+        database.setdefault("TEST", {})["NAME"] = str(settings.VAR_DIR / f"test-db-{os.getpid()}.sqlite3")
