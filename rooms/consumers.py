@@ -48,11 +48,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=4404)
             return
         self.hub = await hubs().join(self.room, self)
-        await self.accept()
+        try:
+            await self.accept()
+            await self._catch_up(self.room, self.hub)
+        except BaseException:
+            await hubs().leave(self.room.pk, self)
+            raise
+
+    async def _catch_up(self, room: Room, hub: RoomHub) -> None:
+        """Send the snapshot or the missed events, then what the hub brought meanwhile."""
         after = _after(self.scope.get("query_string", b""))
-        missed = None if after is None else await db_async(replay)(self.room.pk, after)
+        missed = None if after is None else await db_async(replay)(room.pk, after)
         if after is None or missed is None:
-            state = await _state(self.room.pk, self.user, max(self.hub.viewers, len(self.hub.sockets)))
+            state = await _state(room.pk, self.user, max(hub.viewers, len(hub.sockets)))
             self.last_seq = state["seq"]
             await self.send_text(to_text(state))
         else:
