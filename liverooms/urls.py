@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("rooms/", include("rooms.urls")),
+    path("rooms/", include("media.urls")),
     path("admin/", admin.site.urls),
 ]

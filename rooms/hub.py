@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from channels.layers import get_channel_layer
 
 from comments.reactions import add_to_totals
+from liverooms.aio import background
 from liverooms.db import db_async
 from rooms import presence
 from rooms.actions import note_host_seen
@@ -73,7 +74,7 @@ class RoomHub:
         await self._layer.group_add(room_group(self.room_id), self._channel)
         self.last_seq, status = await _room_position(self.room_id)
         self.ended = status == Room.Status.ENDED
-        self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._tick())]
+        self._tasks = [background(self._read()), background(self._tick())]
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -34,6 +34,9 @@ def room_state(*, room_id: int, user: User | AnonymousUser, viewers: int) -> dic
             "role": role_in(room, user, mine),
             "seat": mine.index if mine else None,
         }
+        if mine is not None:
+            # where and how to publish this seat (the studio page; OBS/FFmpeg take the same two)
+            you["whip"] = {"url": f"/rooms/{room.slug}/whip", "token": mine.publish_token}
         if you["role"] == "host":
             requests = SeatRequest.objects.filter(room=room).select_related("user")
             you["requests"] = [user_data(r.user) for r in requests]

@@ -1,0 +1,567 @@
+"""Per-room media relay: WHIP publishers in, WHEP viewers out, encoded frames forwarded as-is.
+
+Plain asyncio on top of aiortc; no Django. One `RoomRelay` per live room, kept in a per-process
+`Relays` registry. Each publisher (one seat) and each viewer has its own `RTCPeerConnection`
+(max-bundle). Publisher receivers feed `FrameSink`s (`media.passthrough`); every incoming frame
+becomes ONE `av.Packet` shared by every viewer slot of that seat; viewer senders only pack it
+into RTP. Nothing is decoded or encoded on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+from aiortc import (
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
+
+from media.passthrough import FrameSink, SlotTrack, install_packer, install_sink
+from media.sdp import OfferedMedia, OfferError, parse_offer
+from media.vp8 import AUDIO_CLOCK_RATE, AUDIO_TIME_BASE, VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, is_vp8_keyframe
+
+logger = logging.getLogger(__name__)
+
+SEATS = 4
+KINDS = ("audio", "video")
+#: seconds a publisher may stay 'disconnected' (or send no RTP/RTCP at all) before it counts as gone
+PUBLISHER_GRACE = 5.0
+#: seconds a new session has to reach 'connected' before it is closed
+CONNECT_TIMEOUT = 30.0
+#: at most one key-frame request (PLI) per seat per this many seconds
+KEYFRAME_INTERVAL = 0.5
+
+CLOCK_RATE = {"video": VIDEO_CLOCK_RATE, "audio": AUDIO_CLOCK_RATE}
+TIME_BASE = {"video": VIDEO_TIME_BASE, "audio": AUDIO_TIME_BASE}
+MIN_STEP = {"video": 3000, "audio": 960}  # one frame at 30 fps / one 20 ms Opus frame
+
+OnPublishing = Callable[[int, bool], Awaitable[None] | None]
+IceServerSpec = RTCIceServer | dict[str, Any] | str
+
+
+class BadOffer(Exception):
+    """SDP offer we cannot use; str(exc) says what is missing (e.g. 'no VP8 video codec offered')."""
+
+
+class SeatBusy(Exception):
+    """The seat already has a publisher session (HTTP 409)."""
+
+
+class RelayClosed(Exception):
+    """The relay was closed (room ended / shutdown) before or while the session was negotiated."""
+
+
+def _codec_preferences(kind: str) -> list[Any]:
+    wanted = {"video": ("video/vp8", "video/rtx"), "audio": ("audio/opus",)}[kind]
+    return [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType.lower() in wanted]
+
+
+def _ice_server(spec: IceServerSpec) -> RTCIceServer:
+    if isinstance(spec, RTCIceServer):
+        return spec
+    if isinstance(spec, str):
+        return RTCIceServer(urls=spec)
+    return RTCIceServer(urls=spec["urls"], username=spec.get("username"), credential=spec.get("credential"))
+
+
+class _Timeline:
+    """Output pts for one seat and kind: continuous across publisher changes, shared by all viewers."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.source: str | None = None  # id of the publisher session the last frame came from
+        self.offset = 0
+        self.last_out: int | None = None
+        self.last_wall = 0.0
+
+    def map(self, source: str, timestamp: int) -> int:
+        now = time.monotonic()
+        if source != self.source:
+            self.source = source
+            if self.last_out is None:
+                self.offset = -timestamp
+            else:
+                gap = max(MIN_STEP[self.kind], int((now - self.last_wall) * CLOCK_RATE[self.kind]))
+                self.offset = self.last_out + gap - timestamp
+        out = timestamp + self.offset
+        if self.last_out is not None and out <= self.last_out:
+            # never step backwards (the receiver already unwraps 32-bit RTP timestamps)
+            out = self.last_out + 1
+            self.offset = out - timestamp
+        self.last_out = out
+        self.last_wall = now
+        return out
+
+
+@dataclass(eq=False)
+class _Session:
+    id: str
+    role: str  # "publisher" | "viewer"
+    pc: RTCPeerConnection
+    seat: int | None = None  # publisher's seat
+    receivers: dict[str, Any] = field(default_factory=dict)  # publisher: kind -> RTCRtpReceiver
+    sinks: dict[str, FrameSink] = field(default_factory=dict)  # publisher: kind -> sink
+    slots: list[SlotTrack] = field(default_factory=list)  # viewer
+    connected: bool = False
+    publishing: bool = False
+    last_heard: float = 0.0  # publisher: monotonic time of the last frame or RTCP packet
+    ended: bool = False
+    timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+
+
+class _Seat:
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.publisher: _Session | None = None
+        self.forward = {"audio": True, "video": True}
+        self.slots: dict[str, set[SlotTrack]] = {"audio": set(), "video": set()}
+        self.timelines = {kind: _Timeline(kind) for kind in KINDS}
+        self.last_keyframe_request = -1e9
+        self.pending_keyframe: asyncio.TimerHandle | None = None
+        self.keyframe_requests = 0  # PLIs actually sent to the publisher
+
+
+class RoomRelay:
+    """The media relay of one room: 4 seats, any number of viewers."""
+
+    def __init__(
+        self,
+        room_key: str,
+        *,
+        on_publishing: OnPublishing | None = None,
+        ice_servers: list[IceServerSpec] | None = None,
+    ) -> None:
+        self.room_key = room_key
+        self._on_publishing = on_publishing
+        self._ice_servers = [_ice_server(s) for s in (ice_servers or [])]
+        self._seats = [_Seat(i) for i in range(SEATS)]
+        self._sessions: dict[str, _Session] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._notify_tail: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ public API
+    async def publish(self, seat: int, offer_sdp: str, *, replace: bool = False) -> tuple[str, str]:
+        """WHIP: answer a publisher's offer for `seat`. Raises BadOffer, SeatBusy, RelayClosed.
+
+        `replace=True` ends the seat's current publisher session first (e.g. the same user
+        reconnecting before the old connection has timed out).
+        """
+        self._check_open()
+        seat_state = self._seat(seat)
+        try:
+            offer = parse_offer(offer_sdp)
+        except OfferError as exc:
+            raise BadOffer(str(exc)) from exc
+        av_media = [m for m in offer.media if m.kind in KINDS and m.usable]
+        for kind in KINDS:
+            of_kind = [m for m in av_media if m.kind == kind]
+            if len(of_kind) > 1:
+                raise BadOffer(f"a publish offer may carry one {kind} m-line, got {len(of_kind)}")
+            if of_kind and of_kind[0].direction not in ("sendonly", "sendrecv"):
+                raise BadOffer(f"the {kind} m-line of a publish offer must be sendonly (is {of_kind[0].direction})")
+        if seat_state.publisher is not None:
+            if not replace:
+                raise SeatBusy(f"seat {seat} already has a publisher")
+            await self.end_session(seat_state.publisher.id)
+            self._check_open()
+            if seat_state.publisher is not None:
+                raise SeatBusy(f"seat {seat} already has a publisher")
+
+        session = self._new_session("publisher")
+        session.seat = seat
+        seat_state.publisher = session  # reserve before the first await
+        try:
+            for media in av_media:
+                transceiver = session.pc.addTransceiver(media.kind, direction="recvonly")
+                transceiver.setCodecPreferences(_codec_preferences(media.kind))
+                session.receivers[media.kind] = transceiver.receiver
+                session.sinks[media.kind] = install_sink(
+                    transceiver.receiver, self._frame_handler(session, seat_state, media.kind)
+                )
+                self._hear_rtcp(session, transceiver.receiver)
+        except Exception:
+            await self._end(session)
+            raise
+        return session.id, offer.complete_answer(await self._negotiate(session, offer.sdp))
+
+    async def watch(self, offer_sdp: str) -> tuple[str, str]:
+        """WHEP: answer a viewer's offer; n-th audio / n-th video m-line => seat n. Raises BadOffer."""
+        self._check_open()
+        try:
+            offer = parse_offer(offer_sdp)
+        except OfferError as exc:
+            raise BadOffer(str(exc)) from exc
+        plan: list[tuple[OfferedMedia, int]] = []
+        counts = {"audio": 0, "video": 0}
+        for media in offer.media:
+            if media.kind not in KINDS:
+                continue
+            seat = counts[media.kind]  # the n-th m-line of a kind is seat n, rejected ones included
+            counts[media.kind] += 1
+            if not media.usable:
+                continue
+            if media.direction not in ("recvonly", "sendrecv"):
+                raise BadOffer(f"m-line {media.index} ({media.kind}) of a watch offer must be recvonly")
+            if seat >= SEATS:
+                raise BadOffer(f"at most {SEATS} {media.kind} m-lines (one per seat)")
+            plan.append((media, seat))
+
+        session = self._new_session("viewer")
+        try:
+            for media, seat in plan:
+                slot = SlotTrack(media.kind, seat, need_keyframe=self.request_keyframe)
+                transceiver = session.pc.addTransceiver(slot, direction="sendonly")
+                transceiver.setCodecPreferences(_codec_preferences(media.kind))
+                sender = transceiver.sender
+                sender._stream_id = f"seat-{seat}"  # a=msid:seat-<n> <track id>
+                install_packer(sender, media.kind)
+                # PLI/FIR from the viewer: forward to the publisher instead of forcing an encoder key frame
+                sender._send_keyframe = self._viewer_keyframe_handler(slot)  # type: ignore[method-assign]
+                session.slots.append(slot)
+                self._seats[seat].slots[media.kind].add(slot)
+        except Exception:
+            await self._end(session)
+            raise
+        return session.id, offer.complete_answer(await self._negotiate(session, offer.sdp))
+
+    async def end_session(self, session_id: str) -> bool:
+        """WHIP/WHEP DELETE: close that peer connection. False if unknown (already ended)."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            return False
+        await self._end(session)
+        return True
+
+    def set_forwarding(self, seat: int, *, video: bool, audio: bool) -> None:
+        """Mute enforcement at the relay: what is off is not forwarded to any viewer at all."""
+        state = self._seat(seat)
+        for kind, on in (("video", video), ("audio", audio)):
+            was = state.forward[kind]
+            state.forward[kind] = on
+            if was and not on:
+                for slot in state.slots[kind]:
+                    slot.flush()
+            elif on and not was:
+                for slot in state.slots[kind]:
+                    slot.gate()
+                if kind == "video":
+                    self.request_keyframe(seat, force=True)
+
+    def forwarding(self, seat: int) -> dict[str, bool]:
+        return dict(self._seat(seat).forward)
+
+    def is_publishing(self, seat: int) -> bool:
+        publisher = self._seat(seat).publisher
+        return publisher is not None and publisher.publishing
+
+    def publisher_session(self, seat: int) -> str | None:
+        """Session id of the seat's current publisher (connected or still negotiating), if any."""
+        publisher = self._seat(seat).publisher
+        return publisher.id if publisher is not None else None
+
+    async def end_publisher(self, seat: int) -> bool:
+        """End the seat's publisher session (seat vacated / guest removed). False if there was none."""
+        session_id = self.publisher_session(seat)
+        return session_id is not None and await self.end_session(session_id)
+
+    def session_count(self) -> int:
+        """Live RTCPeerConnections (publishers + viewers)."""
+        return len(self._sessions)
+
+    def viewer_count(self) -> int:
+        return sum(1 for s in self._sessions.values() if s.role == "viewer")
+
+    async def close(self) -> None:
+        """Close every peer connection; the relay refuses new sessions afterwards."""
+        self._closed = True
+        await asyncio.gather(*(self._end(s) for s in list(self._sessions.values())), return_exceptions=True)
+        for seat in self._seats:
+            if seat.pending_keyframe is not None:
+                seat.pending_keyframe.cancel()
+                seat.pending_keyframe = None
+        if self._notify_tail is not None:
+            with contextlib.suppress(Exception):
+                await self._notify_tail
+        tasks = [t for t in self._tasks if not t.done()]
+        if tasks:  # session ends / PLIs already under way: let them finish (a pc half-closed would leak)
+            _done, pending = await asyncio.wait(tasks, timeout=5.0)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def request_keyframe(self, seat: int, *, force: bool = False) -> None:
+        """Ask the seat's publisher for a key frame (RTCP PLI), at most once per KEYFRAME_INTERVAL.
+
+        A request inside the interval is not lost: one deferred request fires at the interval's end.
+        `force` sends now regardless (unmute).
+        """
+        state = self._seat(seat)
+        if state.publisher is None or "video" not in state.publisher.receivers:
+            return
+        now = time.monotonic()
+        wait = state.last_keyframe_request + KEYFRAME_INTERVAL - now
+        if force or wait <= 0:
+            if state.pending_keyframe is not None:
+                state.pending_keyframe.cancel()
+                state.pending_keyframe = None
+            self._send_pli(state, now)
+        elif state.pending_keyframe is None:
+            loop = asyncio.get_running_loop()
+            state.pending_keyframe = loop.call_later(wait, self._deferred_pli, state)
+
+    # ------------------------------------------------------------------ internals
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RelayClosed(f"relay {self.room_key} is closed")
+
+    def _seat(self, seat: int) -> _Seat:
+        if isinstance(seat, bool) or not isinstance(seat, int) or not 0 <= seat < SEATS:
+            raise ValueError(f"seat must be 0..{SEATS - 1}, got {seat!r}")
+        return self._seats[seat]
+
+    def _new_session(self, role: str) -> _Session:
+        config = RTCConfiguration(iceServers=self._ice_servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        pc = RTCPeerConnection(configuration=config)
+        session = _Session(id=secrets.token_urlsafe(16), role=role, pc=pc)
+        self._sessions[session.id] = session
+
+        @pc.on("connectionstatechange")
+        def _on_state() -> None:
+            self._on_connection_state(session, str(pc.connectionState))
+
+        return session
+
+    async def _negotiate(self, session: _Session, offer_sdp: str) -> str:
+        pc = session.pc
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())  # gathers ICE candidates
+        except asyncio.CancelledError:
+            # the HTTP request went away mid-negotiation: nobody will ever learn this session's id
+            self._spawn(self._end(session))
+            raise
+        except Exception as exc:
+            ended = session.ended
+            await self._end(session)
+            if ended or self._closed:
+                raise RelayClosed(f"session closed during negotiation: {exc}") from exc
+            raise BadOffer(f"unusable offer: {exc}") from exc
+        if session.ended:
+            raise RelayClosed("session closed during negotiation")
+        loop = asyncio.get_running_loop()
+        session.timers["connect"] = loop.call_later(CONNECT_TIMEOUT, self._connect_timeout, session)
+        answer: str = pc.localDescription.sdp
+        return answer
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _connect_timeout(self, session: _Session) -> None:
+        if not session.connected and not session.ended:
+            logger.info("relay %s: %s %s did not connect in time", self.room_key, session.role, session.id)
+            self._spawn(self._end(session))
+
+    def _grace_expired(self, session: _Session) -> None:
+        if not session.ended:
+            logger.info("relay %s: %s %s lost", self.room_key, session.role, session.id)
+            self._spawn(self._end(session))
+
+    def _hear_rtcp(self, session: _Session, receiver: Any) -> None:
+        """Note every RTCP packet (sender reports keep coming while a muted publisher sends no media)."""
+        handle = receiver._handle_rtcp_packet
+
+        async def heard(packet: Any) -> None:
+            session.last_heard = time.monotonic()
+            await handle(packet)
+
+        receiver._handle_rtcp_packet = heard
+
+    def _schedule_liveness(self, session: _Session) -> None:
+        loop = asyncio.get_running_loop()
+        period = max(0.05, min(1.0, PUBLISHER_GRACE / 4))
+        session.timers["liveness"] = loop.call_later(period, self._check_liveness, session)
+
+    def _check_liveness(self, session: _Session) -> None:
+        """aiortc reports no 'disconnected' state and ICE consent takes ~30 s to fail: a publisher
+        that sends neither media nor RTCP for PUBLISHER_GRACE seconds is treated as lost."""
+        if session.ended:
+            return
+        silent = time.monotonic() - session.last_heard
+        if silent > PUBLISHER_GRACE:
+            logger.info("relay %s: publisher %s silent for %.1fs", self.room_key, session.id, silent)
+            self._spawn(self._end(session))
+        else:
+            self._schedule_liveness(session)
+
+    def _on_connection_state(self, session: _Session, state: str) -> None:
+        if session.ended:
+            return
+        if state == "connected":
+            session.connected = True
+            for name in ("connect", "grace"):
+                timer = session.timers.pop(name, None)
+                if timer is not None:
+                    timer.cancel()
+            if session.role == "publisher" and not session.publishing and session.seat is not None:
+                session.publishing = True
+                session.last_heard = time.monotonic()
+                self._schedule_liveness(session)
+                seat = self._seats[session.seat]
+                for slot in seat.slots["video"]:
+                    slot.gate()  # a new source: every viewer restarts at its key frame
+                self._notify(session.seat, True)
+        elif state == "disconnected":
+            if "grace" not in session.timers:
+                loop = asyncio.get_running_loop()
+                session.timers["grace"] = loop.call_later(PUBLISHER_GRACE, self._grace_expired, session)
+        elif state in ("failed", "closed"):
+            self._spawn(self._end(session))
+
+    async def _end(self, session: _Session) -> None:
+        if session.ended:
+            return
+        session.ended = True
+        self._sessions.pop(session.id, None)
+        for timer in session.timers.values():
+            timer.cancel()
+        session.timers.clear()
+        if session.role == "publisher" and session.seat is not None:
+            seat = self._seats[session.seat]
+            if seat.publisher is session:
+                seat.publisher = None
+                if seat.pending_keyframe is not None:
+                    seat.pending_keyframe.cancel()
+                    seat.pending_keyframe = None
+            for sink in session.sinks.values():
+                sink.stop()
+            if session.publishing:
+                session.publishing = False
+                self._notify(session.seat, False)
+        for slot in session.slots:
+            self._seats[slot.seat].slots[slot.kind].discard(slot)
+            slot.stop()
+        try:
+            await session.pc.close()
+        except Exception:
+            logger.exception("relay %s: closing %s %s failed", self.room_key, session.role, session.id)
+
+    # -- publisher frames -> viewer slots
+    def _frame_handler(self, session: _Session, seat: _Seat, kind: str) -> Callable[[bytes, int], None]:
+        timeline = seat.timelines[kind]
+        time_base = TIME_BASE[kind]
+
+        def on_frame(data: bytes, timestamp: int) -> None:
+            session.last_heard = time.monotonic()
+            if session.ended or seat.publisher is not session or not seat.forward[kind]:
+                return
+            slots = seat.slots[kind]
+            pts = timeline.map(session.id, timestamp)
+            if not slots:
+                return
+            packet = av.Packet(data)
+            packet.pts = pts
+            packet.dts = pts
+            packet.time_base = time_base
+            keyframe = kind == "video" and is_vp8_keyframe(data)
+            for slot in slots:
+                slot.push(packet, keyframe)
+
+        return on_frame
+
+    def _viewer_keyframe_handler(self, slot: SlotTrack) -> Callable[[], None]:
+        def send_keyframe() -> None:
+            if slot.kind != "video":
+                return
+            slot.gate()
+            self.request_keyframe(slot.seat)
+
+        return send_keyframe
+
+    def _deferred_pli(self, state: _Seat) -> None:
+        state.pending_keyframe = None
+        self._send_pli(state, time.monotonic())
+
+    def _send_pli(self, state: _Seat, now: float) -> None:
+        publisher = state.publisher
+        receiver = publisher.receivers.get("video") if publisher is not None else None
+        if receiver is None:
+            return
+        sources = receiver.getSynchronizationSources()
+        if not sources:
+            return  # nothing received yet: the stream's first frame is a key frame anyway
+        ssrc = max(sources, key=lambda s: s.timestamp).source
+        state.last_keyframe_request = now
+        state.keyframe_requests += 1
+        self._spawn(receiver._send_rtcp_pli(ssrc))
+
+    # -- on_publishing notifications, delivered in order
+    def _notify(self, seat: int, publishing: bool) -> None:
+        callback = self._on_publishing
+        if callback is None:
+            return
+        previous = self._notify_tail
+
+        async def deliver() -> None:
+            if previous is not None:
+                with contextlib.suppress(Exception):
+                    await previous
+            try:
+                result = callback(seat, publishing)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logger.exception("relay %s: on_publishing(%s, %s) failed", self.room_key, seat, publishing)
+
+        self._notify_tail = asyncio.ensure_future(deliver())
+
+
+class Relays:
+    """Per-process registry of room relays."""
+
+    def __init__(self) -> None:
+        self._relays: dict[str, RoomRelay] = {}
+
+    def get(self, room_key: str, **kwargs: Any) -> RoomRelay:
+        """The room's relay, created on first use (kwargs go to RoomRelay on creation only)."""
+        relay = self._relays.get(room_key)
+        if relay is None or relay.closed:
+            relay = RoomRelay(room_key, **kwargs)
+            self._relays[room_key] = relay
+        return relay
+
+    def find(self, room_key: str) -> RoomRelay | None:
+        relay = self._relays.get(room_key)
+        return relay if relay is not None and not relay.closed else None
+
+    async def close(self, room_key: str) -> None:
+        relay = self._relays.pop(room_key, None)
+        if relay is not None:
+            await relay.close()
+
+    async def close_all(self) -> None:
+        relays = list(self._relays.values())
+        self._relays.clear()
+        await asyncio.gather(*(r.close() for r in relays), return_exceptions=True)
+
+    def __len__(self) -> int:
+        return len(self._relays)

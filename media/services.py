@@ -1,0 +1,100 @@
+"""Glue between the rooms and the media relay of this process.
+
+- `relay_for(room)` gives the room's relay, creating it on first use. The relay hears the room's
+  events like a socket does (rooms.hub), so a camera or mic turned off anywhere (any process, the
+  admin) stops that track at the relay; a seat vacated ends its publisher; `room.ended` closes
+  every peer.
+- The relay reports when a seat's media starts or stops flowing; that becomes the seat's
+  `publishing` state through rooms.seats.set_publishing (a `seat.updated` for everyone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+
+from liverooms.db import db_async
+from media.relay import Relays, RoomRelay
+from rooms import seats
+from rooms.hub import hubs
+from rooms.models import Room, Seat
+
+logger = logging.getLogger(__name__)
+
+relays = Relays()
+
+
+@dataclass(eq=False)  # hashed by identity: it sits in the hub's set of listeners
+class RoomMedia:
+    """The relay of one room in this process, and what it is listening to."""
+
+    room: Room
+    relay: RoomRelay
+    publishers: dict[int, str] = field(default_factory=dict)  # seat index -> WHIP session id
+    user_id: int | None = None  # (rooms.hub.Socket) not a user's socket
+
+    async def on_event(self, seq: int, text: str) -> None:
+        frame = json.loads(text)
+        if frame["type"] == "seat.updated":
+            seat = frame["seat"]
+            self.relay.set_forwarding(seat["index"], video=seat["camera"], audio=seat["mic"])
+            if seat["user"] is None and (session := self.publishers.pop(seat["index"], None)):
+                await self.relay.end_session(session)
+        elif frame["type"] == "room.ended":
+            # Not inline: closing leaves the hub, which may stop the very task delivering this.
+            task = asyncio.create_task(close_room_media(self.room.pk))
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
+
+    async def send_text(self, text: str) -> None:
+        """Ephemeral frames (reactions, viewer counts) are for people, not the relay."""
+
+
+_rooms: dict[int, RoomMedia] = {}
+_closing: set[asyncio.Task[None]] = set()
+
+
+def _key(room_id: int) -> str:
+    return f"room-{room_id}"
+
+
+async def relay_for(room: Room) -> RoomMedia:
+    media = _rooms.get(room.pk)
+    if media is not None:
+        return media
+    relay = relays.get(_key(room.pk), on_publishing=lambda index, on: _publishing(room.pk, index, on))
+    media = _rooms[room.pk] = RoomMedia(room=room, relay=relay)
+    for seat in await db_async(lambda: list(Seat.objects.filter(room=room)))():
+        relay.set_forwarding(seat.index, video=seat.camera, audio=seat.mic)
+    await hubs().join(room, media, viewer=False)
+    return media
+
+
+async def _publishing(room_id: int, index: int, on: bool) -> None:
+    try:
+        await db_async(seats.set_publishing)(room_id=room_id, index=index, publishing=on)
+    except Exception:
+        logger.exception("room %s: could not record seat %s publishing=%s", room_id, index, on)
+
+
+async def close_room_media(room_id: int) -> None:
+    """Close every peer of the room in this process (room ended, or shutdown)."""
+    media = _rooms.get(room_id)
+    if media is None:
+        return
+    await relays.close(_key(room_id))
+    _rooms.pop(room_id, None)
+    await hubs().leave(room_id, media)
+
+
+async def close_all() -> None:
+    for room_id in list(_rooms):
+        await close_room_media(room_id)
+    await relays.close_all()
+
+
+def media_of(room_id: int) -> RoomMedia | None:
+    """The room's media in this process, if it has any."""
+    return _rooms.get(room_id)

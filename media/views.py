@@ -1,0 +1,123 @@
+"""WHIP (publish) and WHEP (watch) over HTTP: RFC 9725's shape, our rules of who may do what.
+
+`POST` an `application/sdp` offer, get `201 Created`, a `Location` for the session and the SDP
+answer; `DELETE` that location to stop. Views only check the request and call the relay.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from liverooms.aio import detached
+from liverooms.db import db_async
+from media import services
+from media.relay import BadOffer, RelayClosed, SeatBusy
+from rooms.models import Room, Seat
+
+SDP = "application/sdp"
+
+
+def _text(status: int, message: str) -> HttpResponse:
+    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def _created(location: str, answer: str) -> HttpResponse:
+    response = HttpResponse(answer, status=201, content_type=SDP)
+    response["Location"] = location
+    return response
+
+
+def _is_sdp(request: HttpRequest) -> bool:
+    return request.content_type == SDP
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _publisher_seat(room: Room, token: str | None, user: User | None) -> Seat | None:
+    seats = Seat.objects.filter(room=room, user__isnull=False)
+    if token is not None:
+        return seats.filter(publish_token=token).first()
+    if user is not None:
+        return seats.filter(user=user).first()
+    return None
+
+
+def _csrf_refused(request: HttpRequest) -> bool:
+    """Session-cookie requests carry a CSRF token like any unsafe request (X-CSRFToken)."""
+    check = CsrfViewMiddleware(lambda _request: HttpResponse())
+    return check.process_view(request, _no_view, (), {}) is not None
+
+
+def _no_view(request: HttpRequest) -> HttpResponse:  # what process_view inspects for csrf_exempt
+    return HttpResponse()
+
+
+@csrf_exempt  # bearer requests need no CSRF token; cookie requests are checked in the view
+@require_http_methods(["POST"])
+async def whip(request: HttpRequest, slug: str) -> HttpResponse:
+    room = await db_async(Room.objects.filter(slug=slug).first)()
+    if room is None:
+        return _text(404, "No such live.")
+    if not _is_sdp(request):
+        return _text(415, f"Send the offer as {SDP}.")
+    token = _bearer(request)
+    user = await request.auser()
+    signed_in = user if isinstance(user, User) and user.is_authenticated else None
+    if token is None and signed_in is not None and _csrf_refused(request):
+        return _text(403, "Missing or wrong CSRF token (send X-CSRFToken), or use the seat's bearer token.")
+    seat = await db_async(_publisher_seat)(room, token, signed_in)
+    if seat is None:
+        return _text(403, "Only a seat holder of this live may publish.")
+    if not room.is_live:
+        return _text(403, "This live has ended.")
+    media = await detached(services.relay_for(room))
+    try:
+        session, answer = await detached(media.relay.publish(seat.index, request.body.decode("utf-8", "replace")))
+    except BadOffer as error:
+        return _text(400, f"Unusable SDP offer: {error}")
+    except SeatBusy:
+        return _text(409, f"Seat {seat.index} is already publishing; DELETE that session first.")
+    except RelayClosed:
+        return _text(409, "This live's media is closing; try again.")
+    media.publishers[seat.index] = session
+    return _created(f"/rooms/{room.slug}/whip/{session}", answer)
+
+
+@csrf_exempt  # watching needs no credentials
+@require_http_methods(["POST"])
+async def whep(request: HttpRequest, slug: str) -> HttpResponse:
+    room = await db_async(Room.objects.filter(slug=slug).first)()
+    if room is None:
+        return _text(404, "No such live.")
+    if not _is_sdp(request):
+        return _text(415, f"Send the offer as {SDP}.")
+    if not room.is_live:
+        return _text(403, "This live has ended.")
+    media = await detached(services.relay_for(room))
+    try:
+        session, answer = await detached(media.relay.watch(request.body.decode("utf-8", "replace")))
+    except BadOffer as error:
+        return _text(400, f"Unusable SDP offer: {error}")
+    except RelayClosed:
+        return _text(409, "This live's media is closing; try again.")
+    return _created(f"/rooms/{room.slug}/whep/{session}", answer)
+
+
+@csrf_exempt  # the session URL itself is the unguessable capability (RFC 9725 §4.3)
+@require_http_methods(["DELETE"])
+async def end_session(request: HttpRequest, slug: str, session: str) -> HttpResponse:
+    room = await db_async(Room.objects.filter(slug=slug).first)()
+    media = services.media_of(room.pk) if room is not None else None
+    if media is None or not await media.relay.end_session(session):
+        return _text(404, "No such session (already ended?).")
+    for index, publisher in list(media.publishers.items()):
+        if publisher == session:
+            del media.publishers[index]
+    return HttpResponse(status=204)

@@ -1,0 +1,156 @@
+"""Real aiortc client peers for the relay tests: a publisher with synthetic VP8 + Opus, a viewer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import av
+from aiortc import (
+    AudioStreamTrack,
+    MediaStreamTrack,
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+    VideoStreamTrack,
+)
+
+from media.relay import RoomRelay
+
+WIDTH, HEIGHT = 320, 240
+
+
+def seat_level(seat: int) -> int:
+    """Luma that identifies a seat's picture."""
+    return 40 + 50 * seat
+
+
+class GrayTrack(VideoStreamTrack):
+    """320x240 frames of one flat luma level (so a decoded frame says which seat sent it)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
+        for plane, value in zip(frame.planes, (self.level, 128, 128), strict=True):
+            plane.update(bytes([value]) * plane.buffer_size)
+        frame.pts = pts
+        frame.time_base = time_base
+        return frame
+
+
+def mean_luma(frame: av.VideoFrame) -> float:
+    plane = frame.planes[0]
+    data = bytes(plane)
+    width, height, stride = frame.width, frame.height, plane.line_size
+    total = 0
+    for row in range(0, height, 4):
+        total += sum(data[row * stride : row * stride + width])
+    return total / (width * len(range(0, height, 4)))
+
+
+def config() -> RTCConfiguration:
+    return RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+
+
+async def wait_for(predicate: Callable[[], bool], within: float = 5.0, what: str = "condition") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+class Publisher:
+    """A WHIP client: one sendonly video (gray level of the seat) and/or one sendonly audio."""
+
+    def __init__(self, seat: int, *, video: bool = True, audio: bool = True) -> None:
+        self.seat = seat
+        self.pc = RTCPeerConnection(configuration=config())
+        self.video: GrayTrack | None = GrayTrack(seat_level(seat)) if video else None
+        self.audio: AudioStreamTrack | None = AudioStreamTrack() if audio else None
+        if self.audio is not None:
+            self.pc.addTransceiver(self.audio, direction="sendonly")
+        if self.video is not None:
+            self.pc.addTransceiver(self.video, direction="sendonly")
+        self.session_id: str | None = None
+
+    async def offer(self) -> str:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        sdp: str = self.pc.localDescription.sdp
+        return sdp
+
+    async def start(self, relay: RoomRelay, **kwargs: Any) -> str:
+        self.session_id, answer = await relay.publish(self.seat, await self.offer(), **kwargs)
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        return answer
+
+    async def accept(self, answer: str) -> None:
+        """Apply an answer that came back over HTTP."""
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    async def close(self) -> None:
+        await self.pc.close()
+
+
+class Viewer:
+    """A WHEP client: `pairs` x (audio + video) recvonly transceivers."""
+
+    def __init__(self, pairs: int = 4, *, video_first: bool = False) -> None:
+        self.pc = RTCPeerConnection(configuration=config())
+        for _ in range(pairs):
+            kinds = ("video", "audio") if video_first else ("audio", "video")
+            for kind in kinds:
+                self.pc.addTransceiver(kind, direction="recvonly")
+        self.session_id: str | None = None
+        self.answer = ""
+
+    async def offer(self) -> str:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        sdp: str = self.pc.localDescription.sdp
+        return sdp
+
+    async def start(self, relay: RoomRelay) -> str:
+        self.session_id, self.answer = await relay.watch(await self.offer())
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=self.answer, type="answer"))
+        return self.answer
+
+    async def accept(self, answer: str) -> None:
+        self.answer = answer
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    def track(self, seat: int, kind: str) -> MediaStreamTrack:
+        """The receiving track of the seat-th transceiver of `kind`."""
+        of_kind = [t for t in self.pc.getTransceivers() if t.kind == kind]
+        return of_kind[seat].receiver.track
+
+    def receiver(self, seat: int, kind: str) -> Any:
+        of_kind = [t for t in self.pc.getTransceivers() if t.kind == kind]
+        return of_kind[seat].receiver
+
+    async def packets_received(self, seat: int, kind: str) -> int:
+        stats = await self.receiver(seat, kind).getStats()
+        return sum(s.packetsReceived for s in stats.values() if getattr(s, "type", "") == "inbound-rtp")
+
+    async def close(self) -> None:
+        await self.pc.close()
+
+
+async def next_frame(track: MediaStreamTrack, within: float = 5.0) -> av.frame.Frame:
+    frame: av.frame.Frame = await asyncio.wait_for(track.recv(), within)
+    return frame
+
+
+async def luma_of(track: MediaStreamTrack, frames: int = 3, within: float = 6.0) -> float:
+    """Mean luma of the `frames`-th decoded frame (skips the first ones)."""
+    frame = None
+    for _ in range(frames):
+        frame = await next_frame(track, within)
+    assert isinstance(frame, av.VideoFrame)
+    return mean_luma(frame)

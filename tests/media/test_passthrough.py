@@ -1,0 +1,79 @@
+"""Unit tests of the pass-through building blocks (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+from fractions import Fraction
+
+import av
+
+from media.passthrough import SlotTrack
+from media.vp8 import OpusPacker, Vp8Packer, is_vp8_keyframe
+
+KEY = b"\x10\x02\x00\x9d\x01\x2a"  # P bit 0
+DELTA = b"\x31\x02\x00"  # P bit 1
+
+
+def packet(data: bytes, pts: int) -> av.Packet:
+    p = av.Packet(data)
+    p.pts = pts
+    p.time_base = Fraction(1, 90000)
+    return p
+
+
+def test_keyframe_bit() -> None:
+    assert is_vp8_keyframe(KEY)
+    assert not is_vp8_keyframe(DELTA)
+    assert not is_vp8_keyframe(b"")
+
+
+def test_packers() -> None:
+    payloads, ts = Vp8Packer().pack(packet(KEY * 500, 3000))
+    assert ts == 3000
+    assert len(payloads) > 1
+    assert all(len(p) <= 1300 for p in payloads)
+    audio = av.Packet(b"opus")
+    audio.pts = 960
+    audio.time_base = Fraction(1, 48000)
+    assert OpusPacker().pack(audio) == ([b"opus"], 960)
+
+
+async def test_slot_is_gated_bounded_and_asks_for_keyframes() -> None:
+    asked: list[int] = []
+    slot = SlotTrack("video", 2, need_keyframe=asked.append, max_queued=10)
+    slot.push(packet(KEY, 0), True)
+    assert slot.queued() == 0  # inactive (nobody pulls yet): dropped silently
+    assert asked == []
+
+    reader = asyncio.ensure_future(slot.recv())  # the sender starts pulling
+    await asyncio.sleep(0)
+    assert slot.active
+    assert asked == [2]
+    slot.push(packet(DELTA, 3000), False)
+    assert slot.gated
+    assert asked == [2, 2]
+    slot.push(packet(KEY, 6000), True)
+    assert (await reader).pts == 6000
+    assert not slot.gated
+
+    # a viewer that stops pulling: the queue never exceeds its bound
+    for i in range(100):
+        slot.push(packet(DELTA, 9000 + i * 3000), False)
+        assert slot.queued() <= 10
+    assert slot.overflows == 1
+    assert slot.gated  # overflow drops the backlog and waits for the next key frame
+    slot.push(packet(KEY, 1_000_000), True)
+    assert slot.queued() == 1
+    assert (await slot.recv()).pts == 1_000_000
+
+    slot.stop()
+    assert slot.readyState == "ended"
+
+
+async def test_audio_slot_is_never_gated() -> None:
+    slot = SlotTrack("audio", 0, need_keyframe=lambda seat: None, max_queued=5)
+    slot.active = True
+    for i in range(12):
+        slot.push(packet(b"o", i * 960), False)
+    assert 0 < slot.queued() <= 5
+    assert not slot.gated
