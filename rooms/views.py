@@ -32,6 +32,8 @@ def create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The room page. The server renders the seats and recent comments (readable without
+    JavaScript); rooms/static/rooms/room.js then keeps it live from the room's websocket."""
     room = get_object_or_404(Room.objects.select_related("host"), slug=slug)
     if request.user.pk == room.host_id:
         actions.note_host_seen(room=room)
@@ -39,6 +41,6 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     recent = (
         Comment.objects.filter(room=room, removed_at__isnull=True)
         .select_related("author")
-        .order_by("-created_at")[:RECENT_COMMENTS]
+        .order_by("-created_at", "-id")[:RECENT_COMMENTS]
     )
     return render(request, "rooms/room.html", {"room": room, "seats": seats, "comments": reversed(recent)})

@@ -29,7 +29,7 @@ def test_a_newcomer_signs_up_and_goes_live(client: Client) -> None:
 
     page = client.get(created["Location"]).content.decode()
     assert "Dave&#x27;s first live" in page
-    assert page.count('class="seat"') == 4
+    assert page.count('class="tile"') == 4
 
 
 def test_a_bad_signup_says_why(client: Client, alice) -> None:
@@ -83,3 +83,13 @@ def test_the_room_page_shows_visible_comments_as_text(client: Client, room: Room
 
 def test_an_unknown_room_is_404(client: Client) -> None:
     assert client.get("/rooms/nosuchroom/").status_code == 404
+
+
+def test_pages_forbid_inline_script(client: Client, room: Room) -> None:
+    page = client.get(f"/rooms/{room.slug}/")
+    policy = page["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    html = page.content.decode()
+    assert '<script type="module" src="/static/rooms/room.js">' in html
+    assert html.count("<script") == 1
