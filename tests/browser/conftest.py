@@ -1,0 +1,71 @@
+"""Real-browser journeys: Debian's Chromium driven by Playwright against daphne started here.
+
+The camera and microphone are Chromium's fake devices; the server is the real ASGI app on the
+test database. Without /usr/bin/chromium (a laptop that never ran .ci/run) these tests skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.servers import database_url_of, free_port, port_open, running
+from tests.sockets import session_cookie
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+
+
+@pytest.fixture
+def server(transactional_db: None) -> Iterator[str]:
+    port = free_port()
+    env = {"DATABASE_URL": database_url_of(connection.settings_dict), "ALLOWED_HOSTS": "127.0.0.1"}
+    args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
+    with running(args, env=env, ready=lambda: port_open(port)):
+        yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def browser(server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Chromium, started after the server (which must not inherit the flag below)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
+    # plain synchronous code all the same.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-features=WebRtcHideLocalIpsWithMdns",
+            ],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def page_as(browser: Any, server: str, user: Any = None) -> Any:
+    """A fresh browser context signed in as `user` (anonymous if None)."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    if user is not None:
+        context.add_cookies([{"name": "sessionid", "value": session_cookie(user), "url": server}])
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    return page
