@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from liverooms.db import db_async
 from media.relay import Relays, RoomRelay
@@ -64,6 +66,7 @@ async def relay_for(room: Room) -> RoomMedia:
     media = _rooms.get(room.pk)
     if media is not None:
         return media
+    _close_on_shutdown()
     relay = relays.get(_key(room.pk), on_publishing=lambda index, on: _publishing(room.pk, index, on))
     media = _rooms[room.pk] = RoomMedia(room=room, relay=relay)
     for seat in await db_async(lambda: list(Seat.objects.filter(room=room)))():
@@ -93,6 +96,24 @@ async def close_all() -> None:
     for room_id in list(_rooms):
         await close_room_media(room_id)
     await relays.close_all()
+
+
+_shutdown_hooked = False
+
+
+def _close_on_shutdown() -> None:
+    """Under daphne (Twisted on asyncio), close every peer before the process exits, so
+    publishers and viewers see the session end rather than time out."""
+    global _shutdown_hooked
+    if _shutdown_hooked or "twisted.internet.reactor" not in sys.modules:
+        return
+    from twisted.internet import defer, reactor
+
+    def close() -> defer.Deferred[None]:
+        return defer.Deferred.fromFuture(asyncio.ensure_future(close_all()))
+
+    cast(Any, reactor).addSystemEventTrigger("before", "shutdown", close)
+    _shutdown_hooked = True
 
 
 def media_of(room_id: int) -> RoomMedia | None:

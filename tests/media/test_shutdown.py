@@ -1,0 +1,55 @@
+"""Stopping a daphne process closes its peers: a publisher sees the session end at once."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import urllib.request
+
+import pytest
+from django.db import connection
+
+from rooms.models import Room, Seat
+from tests.media.peers import Publisher
+from tests.servers import database_url_of, free_port, port_open, running
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def post_whip(url: str, token: str, sdp: str) -> str:
+    request = urllib.request.Request(  # noqa: S310 - our own loopback server
+        url,
+        data=sdp.encode(),
+        method="POST",
+        headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+        assert response.status == 201
+        return response.read().decode()
+
+
+async def test_a_stopping_server_ends_its_publishers_sessions(room: Room) -> None:
+    port = free_port()
+    env = {"DATABASE_URL": database_url_of(connection.settings_dict), "ALLOWED_HOSTS": "127.0.0.1"}
+    token = await asyncio.to_thread(lambda: Seat.objects.get(room=room, index=0).publish_token)
+    publisher = Publisher(0)
+    args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
+    try:
+        with running(args, env=env, ready=lambda: port_open(port)) as server:
+            answer = await asyncio.to_thread(
+                post_whip, f"http://127.0.0.1:{port}/rooms/{room.slug}/whip", token, await publisher.offer()
+            )
+            await publisher.accept(answer)
+            for _ in range(100):
+                if publisher.pc.connectionState == "connected":
+                    break
+                await asyncio.sleep(0.1)
+            assert publisher.pc.connectionState == "connected"
+            server.send_signal(signal.SIGTERM)
+            for _ in range(50):
+                if publisher.pc.connectionState in {"closed", "failed"}:
+                    break
+                await asyncio.sleep(0.1)
+            assert publisher.pc.connectionState in {"closed", "failed"}
+    finally:
+        await publisher.close()
