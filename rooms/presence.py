@@ -12,11 +12,14 @@ import os
 import socket
 import time
 import weakref
+from functools import cache
 
+import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
 STALE_AFTER = 5.0
+_totals: dict[int, int] = {}  # the last total this process computed, per room
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
 
 
@@ -38,6 +41,7 @@ def _key(room_id: int) -> str:
 async def report(room_id: int, local: int) -> int:
     """Record this process's count for the room and return the room's total."""
     if not settings.REDIS_URL:
+        _totals[room_id] = local
         return local
     now = time.time()
     async with _client().pipeline(transaction=False) as pipe:
@@ -45,6 +49,11 @@ async def report(room_id: int, local: int) -> int:
         pipe.expire(_key(room_id), 60)
         pipe.hgetall(_key(room_id))
         *_, entries = await pipe.execute()
+    _totals[room_id] = _sum_fresh(entries, now)
+    return _totals[room_id]
+
+
+def _sum_fresh(entries: dict[bytes, bytes], now: float) -> int:
     total = 0
     for value in entries.values():
         count, _, at = value.decode().partition(":")
@@ -53,7 +62,25 @@ async def report(room_id: int, local: int) -> int:
     return total
 
 
+@cache
+def _sync_client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+
+
+def viewer_counts(room_ids: list[int]) -> dict[int, int]:
+    """How many watch each room now (for pages; sockets get `viewers` frames instead)."""
+    if not settings.REDIS_URL:
+        return {room_id: _totals.get(room_id, 0) for room_id in room_ids}
+    with _sync_client().pipeline(transaction=False) as pipe:
+        for room_id in room_ids:
+            pipe.hgetall(_key(room_id))
+        found = pipe.execute()
+    now = time.time()
+    return {room_id: _sum_fresh(entries, now) for room_id, entries in zip(room_ids, found, strict=True)}
+
+
 async def withdraw(room_id: int) -> None:
     """This process no longer has sockets in the room."""
+    _totals.pop(room_id, None)
     if settings.REDIS_URL:
         await _client().hdel(_key(room_id), _me())  # type: ignore[misc]  # redis-py types sync and async as one

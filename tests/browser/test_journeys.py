@@ -54,7 +54,7 @@ def test_a_host_goes_live_and_a_viewer_watches(server: str, browser, room: Room,
     )
     assert viewer.is_visible('.tile[data-seat="0"] .avatar')
     host.click("#toggle-camera")
-    wait_playing(viewer, 0, within=4)
+    wait_playing(viewer, 0, within=2)
     # mic off: the badge shows
     host.click("#toggle-mic")
     viewer.wait_for_selector('.tile[data-seat="0"] .mic-off', state="visible", timeout=2000)
@@ -100,14 +100,20 @@ def test_comments_show_as_text_and_a_moderators_removal_reaches_every_page(  # t
 def test_the_host_ends_the_live_and_every_page_shows_it(server: str, browser, room: Room, alice, carol) -> None:  # type: ignore[no-untyped-def]
     host = page_as(browser, server, alice)
     host.goto(f"{server}/rooms/{room.slug}/")
+    host.click("#go-live")
+    host.wait_for_selector("text=You are live.", timeout=20_000)
     viewer = page_as(browser, server, carol)
     viewer.goto(f"{server}/rooms/{room.slug}/")
     viewer.wait_for_selector("#host-panel", state="hidden")
+    wait_playing(viewer, 0)
     host.click("#end-live")
     for page in (host, viewer):
         page.wait_for_selector("#ended", state="visible", timeout=5000)
+        # the media stops: no tile keeps a stream
+        assert page.evaluate("() => [...document.querySelectorAll('.tile video')].every((v) => v.srcObject === null)")
     room.refresh_from_db()
     assert room.status == "ended"
+    assert not Seat.objects.filter(room=room, publishing=True).exists()
 
 
 def test_a_viewer_asks_to_join_and_goes_live_beside_the_host(server: str, browser, room: Room, alice, bob) -> None:  # type: ignore[no-untyped-def]
