@@ -141,3 +141,10 @@ def test_a_viewer_asks_to_join_and_goes_live_beside_the_host(server: str, browse
     assert viewer.locator(".tile:visible").count() == 2
     ARTIFACTS.mkdir(exist_ok=True)
     viewer.screenshot(path=str(ARTIFACTS / "viewer-two-tiles-mic-off.png"))
+    # a phone-sized screen stacks the two tiles and keeps both playing
+    viewer.set_viewport_size({"width": 390, "height": 844})
+    wait_playing(viewer, 1, within=3)
+    boxes = [viewer.locator(f'.tile[data-seat="{n}"]').bounding_box() for n in (0, 1)]
+    assert boxes[1]["y"] > boxes[0]["y"]
+    assert all(box["width"] <= 390 for box in boxes)
+    viewer.screenshot(path=str(ARTIFACTS / "viewer-phone.png"))
