@@ -7,6 +7,7 @@ import signal
 import urllib.request
 
 import pytest
+from channels.db import database_sync_to_async
 from django.db import connection
 
 from rooms.models import Room, Seat
@@ -31,7 +32,7 @@ def post_whip(url: str, token: str, sdp: str) -> str:
 async def test_a_stopping_server_ends_its_publishers_sessions(room: Room) -> None:
     port = free_port()
     env = {"DATABASE_URL": database_url_of(connection.settings_dict), "ALLOWED_HOSTS": "127.0.0.1"}
-    token = await asyncio.to_thread(lambda: Seat.objects.get(room=room, index=0).publish_token)
+    token = await database_sync_to_async(lambda: Seat.objects.get(room=room, index=0).publish_token)()
     publisher = Publisher(0)
     args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
     try:
