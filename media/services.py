@@ -50,7 +50,7 @@ class RoomMedia:
             _closing.add(task)
             task.add_done_callback(_closing.discard)
 
-    async def send_text(self, text: str) -> None:
+    async def on_ephemeral(self, text: str) -> None:
         """Ephemeral frames (reactions, viewer counts) are for people, not the relay."""
 
 

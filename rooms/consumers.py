@@ -7,6 +7,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from comments.reactions import check_kind
@@ -38,7 +39,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.user = self.scope["user"]
         self.user_id: int | None = self.user.pk if self.user.is_authenticated else None
         self.last_seq = 0
-        self._buffer: list[tuple[int, str]] | None = []  # hub events held until the snapshot is out
+        # What the hub brings while the snapshot is read: (seq, text), seq None for ephemeral frames.
+        self._buffer: list[tuple[int | None, str]] | None = []
         self._reactions = Bucket(capacity=REACTION_BURST, per_second=REACTIONS_PER_SECOND)
 
         self.room = await _room(self.scope["url_route"]["kwargs"]["slug"])
@@ -70,7 +72,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self.send_text(to_text(frame))
         buffered, self._buffer = self._buffer, None
         for seq, text in buffered or []:
-            await self.on_event(seq, text)
+            await (self.on_ephemeral(text) if seq is None else self.on_event(seq, text))
 
     async def disconnect(self, code: int) -> None:
         if self.room is not None and self.hub is not None:
@@ -89,8 +91,24 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.last_seq = seq
         await self.send_text(text)
 
+    async def on_ephemeral(self, text: str) -> None:
+        """Frames without a `seq` (viewers, reactions, seat offers): after the snapshot, never before."""
+        if self._buffer is not None:
+            self._buffer.append((None, text))
+            return
+        await self.send_text(text)
+
     async def send_text(self, text: str) -> None:
         await self.send(text_data=text)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its per-message `aclose_old_connections()` thread hop: every
+        database call here goes through `db_async`, which closes old connections itself. (That hop
+        was half the server's CPU with thousands of viewers sending hearts; see bench/README.md.)"""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     @property
     def room_id(self) -> int | None:

@@ -48,7 +48,7 @@ class Socket(Protocol):
 
     async def on_event(self, seq: int, text: str) -> None: ...
 
-    async def send_text(self, text: str) -> None: ...
+    async def on_ephemeral(self, text: str) -> None: ...
 
 
 class RoomHub:
@@ -144,7 +144,7 @@ class RoomHub:
 
     async def _write(self, sock: Socket, text: str) -> None:
         try:
-            await sock.send_text(text)
+            await sock.on_ephemeral(text)
         except Exception:
             logger.debug("room %s: dropping a socket that failed a send", self.room_id, exc_info=True)
             self.sockets.discard(sock)

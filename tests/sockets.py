@@ -90,5 +90,7 @@ async def join(room: Room, user: User | None = None, *, after: int | None = None
     assert connected, f"{user} could not connect to {path}"
     peer = Peer(communicator, user.username if user else "anonymous")
     if after is None:
-        peer.state = await peer.recv("room.state")
+        # the snapshot comes first: no viewer count, reaction or offer may overtake it
+        peer.state = await peer._read(3)
+        assert peer.state["type"] == "room.state", peer.state
     return peer

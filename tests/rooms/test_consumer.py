@@ -321,3 +321,35 @@ async def test_events_between_subscribe_and_snapshot_are_not_lost(room: Room, al
         assert seen == [f"n{n}" for n in range(30)]
         await tab.nothing_more(0.2)
         await tab.close()
+
+
+async def test_nothing_overtakes_the_snapshot_while_hearts_fly(room: Room, carol, monkeypatch) -> None:
+    """A socket joining a busy room gets `room.state` first: no viewer count and no hearts before
+    it, even when reading the snapshot takes a while (a slow database)."""
+    from rooms import consumers
+
+    read_state = consumers._state
+
+    async def slow_state(*args, **kwargs):  # type: ignore[no-untyped-def]
+        state = await read_state(*args, **kwargs)
+        await asyncio.sleep(0.6)  # several hub ticks (200 ms) and a viewer count (1 s) pass
+        return state
+
+    spammer = await join(room, carol)
+    monkeypatch.setattr(consumers, "_state", slow_state)
+    stop = asyncio.Event()
+
+    async def hearts() -> None:
+        while not stop.is_set():
+            await spammer.send("reaction.send", kind="heart")
+            await asyncio.sleep(0.02)
+
+    sender = asyncio.create_task(hearts())
+    try:
+        tabs = [await join(room) for _ in range(3)]  # join() asserts the first frame is room.state
+    finally:
+        stop.set()
+        await sender
+    assert (await tabs[0].recv("reactions"))["counts"]["heart"] >= 1  # the hearts did reach them, after
+    for tab in [spammer, *tabs]:
+        await tab.close()
