@@ -35,10 +35,22 @@ from rooms.models import Room
 
 logger = logging.getLogger(__name__)
 
-TICK = 0.2  # seconds between reaction flushes
+TICK = 0.2  # seconds between reaction flushes (at most; see reaction_ticks)
 VIEWERS_EVERY = 5  # ticks (1 s)
 HOST_SEEN_EVERY = 50  # ticks (10 s)
 GAP_READ_LIMIT = 1000
+
+
+def reaction_ticks(sockets: int) -> int:
+    """Ticks between `reactions` frames: every 200 ms for a small room, down to one a second for
+    a crowd. A frame costs the same to write as a comment, and hearts only need to look alive."""
+    if sockets <= 500:
+        return 1
+    if sockets <= 1000:
+        return 2
+    if sockets <= 2000:
+        return 3
+    return 5
 
 
 class Socket(Protocol):
@@ -163,7 +175,7 @@ class RoomHub:
             ticks += 1
             try:
                 await self._publish_reactions()
-                if self._incoming:
+                if self._incoming and ticks % reaction_ticks(len(self.sockets)) == 0:
                     counts, self._incoming = dict(self._incoming), Counter()
                     await self._broadcast({"type": "reactions", "counts": counts})
                 if ticks % VIEWERS_EVERY == 0:

@@ -353,3 +353,9 @@ async def test_nothing_overtakes_the_snapshot_while_hearts_fly(room: Room, carol
     assert (await tabs[0].recv("reactions"))["counts"]["heart"] >= 1  # the hearts did reach them, after
     for tab in [spammer, *tabs]:
         await tab.close()
+
+
+def test_a_crowd_gets_hearts_less_often() -> None:
+    from rooms.hub import reaction_ticks
+
+    assert [reaction_ticks(n) for n in (1, 500, 501, 1000, 2000, 5000)] == [1, 1, 2, 2, 3, 5]
