@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 SEATS = 4
 KINDS = ("audio", "video")
 #: seconds a publisher may stay 'disconnected' (or send no RTP/RTCP at all) before it counts as gone
+LOOP_LAG_TOLERANCE = 0.5  # seconds a liveness check may run late before it defers judgement
 PUBLISHER_GRACE = 5.0
 #: seconds a new session has to reach 'connected' before it is closed
 CONNECT_TIMEOUT = 30.0
@@ -118,6 +119,7 @@ class _Session:
     connected: bool = False
     publishing: bool = False
     last_heard: float = 0.0  # publisher: monotonic time of the last frame or RTCP packet
+    liveness_due: float = 0.0  # when the next liveness check should run
     ended: bool = False
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
 
@@ -399,6 +401,7 @@ class RoomRelay:
     def _schedule_liveness(self, session: _Session) -> None:
         loop = asyncio.get_running_loop()
         period = max(0.05, min(1.0, PUBLISHER_GRACE / 4))
+        session.liveness_due = time.monotonic() + period
         session.timers["liveness"] = loop.call_later(period, self._check_liveness, session)
 
     def _check_liveness(self, session: _Session) -> None:
@@ -406,7 +409,13 @@ class RoomRelay:
         that sends neither media nor RTCP for PUBLISHER_GRACE seconds is treated as lost."""
         if session.ended:
             return
-        silent = time.monotonic() - session.last_heard
+        now = time.monotonic()
+        if now - session.liveness_due > LOOP_LAG_TOLERANCE:
+            # The event loop itself is behind (an overloaded process): the publisher's packets may
+            # be waiting unread in the socket. Judge silence only once the loop has caught up.
+            self._schedule_liveness(session)
+            return
+        silent = now - session.last_heard
         if silent > PUBLISHER_GRACE:
             logger.info("relay %s: publisher %s silent for %.1fs", self.room_key, session.id, silent)
             self._spawn(self._end(session))

@@ -458,6 +458,21 @@ async def test_publisher_gone_silent_is_ended_after_grace(
     assert relay.publisher_session(2) is None
 
 
+async def test_an_overloaded_loop_does_not_end_a_live_publisher(
+    relay: RoomRelay, peers: Peers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the whole process stalls longer than the grace (a CPU-starved server), the publisher's
+    packets are only waiting unread: the relay must not take that for silence."""
+    monkeypatch.setattr(relay_module, "PUBLISHER_GRACE", 0.5)
+    pub = peers.add(Publisher(1))
+    await pub.start(relay)
+    await wait_for(lambda: relay.is_publishing(1), what="publishing")
+    time.sleep(1.5)  # noqa: ASYNC251 - the point: block the event loop, as overload does
+    await asyncio.sleep(1.0)
+    assert relay.is_publishing(1)
+    assert relay.session_count() == 1
+
+
 async def test_end_publisher_by_seat(relay: RoomRelay, peers: Peers) -> None:
     pub = peers.add(Publisher(1))
     await pub.start(relay)
