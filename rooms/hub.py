@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 TICK = 0.2  # seconds between reaction flushes (at most; see reaction_ticks)
 VIEWERS_EVERY = 5  # ticks (1 s)
 HOST_SEEN_EVERY = 50  # ticks (10 s)
+RESUBSCRIBE_EVERY = 3000  # ticks (10 min): channel layers forget group members after a day
 GAP_READ_LIMIT = 1000
 
 
@@ -181,6 +182,8 @@ class RoomHub:
                 if ticks % VIEWERS_EVERY == 0:
                     await self._refresh_viewers()
                     await self._catch_up()
+                if ticks % RESUBSCRIBE_EVERY == 0:
+                    await self._layer.group_add(room_group(self.room_id), self._channel)
                 if ticks % HOST_SEEN_EVERY == 0 and self.host_here and not self.ended:
                     await db_async(_note_host_seen)(self.room_id)
             except Exception:
