@@ -69,3 +69,9 @@ def page_as(browser: Any, server: str, user: Any = None) -> Any:
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     return page
+
+
+def open_room(page: Any, url: str) -> None:
+    """Load a room page and wait until its websocket delivered the room's state."""
+    page.goto(url)
+    page.wait_for_selector("#room[data-ready]", state="attached", timeout=10_000)

@@ -9,7 +9,7 @@ from django.test import override_settings
 from comments.models import Comment
 from conftest import PASSWORD
 from rooms.models import Room, Seat
-from tests.browser.conftest import ARTIFACTS, page_as
+from tests.browser.conftest import ARTIFACTS, open_room, page_as
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,12 +35,12 @@ def wait_playing(page, seat: int, within: float = 20) -> None:  # type: ignore[n
 
 def test_a_host_goes_live_and_a_viewer_watches(server: str, browser, room: Room, alice, carol) -> None:  # type: ignore[no-untyped-def]
     host = page_as(browser, server, alice)
-    host.goto(f"{server}/rooms/{room.slug}/")
+    open_room(host, f"{server}/rooms/{room.slug}/")
     host.click("#go-live")
     host.wait_for_selector("text=You are live.", timeout=20_000)
 
     viewer = page_as(browser, server, carol)
-    viewer.goto(f"{server}/rooms/{room.slug}/")
+    open_room(viewer, f"{server}/rooms/{room.slug}/")
     wait_playing(viewer, 0)
     # no sound before a gesture: the tiles start muted
     assert viewer.evaluate("() => document.querySelector('.tile[data-seat=\"0\"] video').muted") is True
@@ -68,9 +68,9 @@ def test_comments_show_as_text_and_a_moderators_removal_reaches_every_page(  # t
     server: str, browser, room: Room, alice, carol, mod
 ) -> None:
     host = page_as(browser, server, alice)
-    host.goto(f"{server}/rooms/{room.slug}/")
+    open_room(host, f"{server}/rooms/{room.slug}/")
     viewer = page_as(browser, server, carol)
-    viewer.goto(f"{server}/rooms/{room.slug}/")
+    open_room(viewer, f"{server}/rooms/{room.slug}/")
     alerts: list[str] = []
     for page in (host, viewer):
         page.on("dialog", lambda dialog: alerts.append(dialog.message))
@@ -99,11 +99,11 @@ def test_comments_show_as_text_and_a_moderators_removal_reaches_every_page(  # t
 
 def test_the_host_ends_the_live_and_every_page_shows_it(server: str, browser, room: Room, alice, carol) -> None:  # type: ignore[no-untyped-def]
     host = page_as(browser, server, alice)
-    host.goto(f"{server}/rooms/{room.slug}/")
+    open_room(host, f"{server}/rooms/{room.slug}/")
     host.click("#go-live")
     host.wait_for_selector("text=You are live.", timeout=20_000)
     viewer = page_as(browser, server, carol)
-    viewer.goto(f"{server}/rooms/{room.slug}/")
+    open_room(viewer, f"{server}/rooms/{room.slug}/")
     viewer.wait_for_selector("#host-panel", state="hidden")
     wait_playing(viewer, 0)
     host.click("#end-live")
@@ -118,12 +118,12 @@ def test_the_host_ends_the_live_and_every_page_shows_it(server: str, browser, ro
 
 def test_a_viewer_asks_to_join_and_goes_live_beside_the_host(server: str, browser, room: Room, alice, bob) -> None:  # type: ignore[no-untyped-def]
     host = page_as(browser, server, alice)
-    host.goto(f"{server}/rooms/{room.slug}/")
+    open_room(host, f"{server}/rooms/{room.slug}/")
     host.click("#go-live")
     host.wait_for_selector("text=You are live.", timeout=20_000)
 
     guest = page_as(browser, server, bob)
-    guest.goto(f"{server}/rooms/{room.slug}/")
+    open_room(guest, f"{server}/rooms/{room.slug}/")
     guest.click("#request-join")
     host.click("#requests >> text=Invite")
     guest.click("#accept-offer")
@@ -134,7 +134,7 @@ def test_a_viewer_asks_to_join_and_goes_live_beside_the_host(server: str, browse
     guest.click("#toggle-mic")
 
     viewer = page_as(browser, server)
-    viewer.goto(f"{server}/rooms/{room.slug}/")
+    open_room(viewer, f"{server}/rooms/{room.slug}/")
     wait_playing(viewer, 0)
     wait_playing(viewer, 1)
     viewer.wait_for_selector('.tile[data-seat="1"] .mic-off', state="visible", timeout=3000)

@@ -129,6 +129,7 @@ function onFrame(frame) {
       frame.seats.forEach(renderSeat);
       renderYou();
       startWatching();
+      root.dataset.ready = "1"; // the page shows the live room (tests wait for this)
       break;
     case "seat.updated": {
       state.seats[frame.seat.index] = frame.seat;
