@@ -6,6 +6,9 @@ answer; `DELETE` that location to stop. Views only check the request and call th
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -59,14 +62,34 @@ def _no_view(request: HttpRequest) -> HttpResponse:  # what process_view inspect
     return HttpResponse()
 
 
-@csrf_exempt  # bearer requests need no CSRF token; cookie requests are checked in the view
-@require_http_methods(["POST"])
-async def whip(request: HttpRequest, slug: str) -> HttpResponse:
+async def _offered_room(request: HttpRequest, slug: str) -> Room | HttpResponse:
+    """The room an SDP offer is for, or the answer to a request that cannot be one."""
     room = await db_async(Room.objects.filter(slug=slug).first)()
     if room is None:
         return _text(404, "No such live.")
     if not _is_sdp(request):
         return _text(415, f"Send the offer as {SDP}.")
+    return room
+
+
+async def _negotiate(offer: Coroutine[Any, Any, tuple[str, str]]) -> tuple[str, str] | HttpResponse:
+    """Run the relay's side of an offer outside the request's context; map its refusals."""
+    try:
+        return await detached(offer)
+    except BadOffer as error:
+        return _text(400, f"Unusable SDP offer: {error}")
+    except SeatBusy:
+        return _text(409, "This seat is already publishing; DELETE that session first.")
+    except RelayClosed:
+        return _text(409, "This live's media is closing; try again.")
+
+
+@csrf_exempt  # bearer requests need no CSRF token; cookie requests are checked in the view
+@require_http_methods(["POST"])
+async def whip(request: HttpRequest, slug: str) -> HttpResponse:
+    room = await _offered_room(request, slug)
+    if isinstance(room, HttpResponse):
+        return room
     token = _bearer(request)
     user = await request.auser()
     signed_in = user if isinstance(user, User) and user.is_authenticated else None
@@ -78,14 +101,10 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
     if not room.is_live:
         return _text(403, "This live has ended.")
     media = await detached(services.relay_for(room))
-    try:
-        session, answer = await detached(media.relay.publish(seat.index, request.body.decode("utf-8", "replace")))
-    except BadOffer as error:
-        return _text(400, f"Unusable SDP offer: {error}")
-    except SeatBusy:
-        return _text(409, f"Seat {seat.index} is already publishing; DELETE that session first.")
-    except RelayClosed:
-        return _text(409, "This live's media is closing; try again.")
+    result = await _negotiate(media.relay.publish(seat.index, request.body.decode("utf-8", "replace")))
+    if isinstance(result, HttpResponse):
+        return result
+    session, answer = result
     media.publishers[seat.index] = session
     return _created(f"/rooms/{room.slug}/whip/{session}", answer)
 
@@ -93,20 +112,16 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
 @csrf_exempt  # watching needs no credentials
 @require_http_methods(["POST"])
 async def whep(request: HttpRequest, slug: str) -> HttpResponse:
-    room = await db_async(Room.objects.filter(slug=slug).first)()
-    if room is None:
-        return _text(404, "No such live.")
-    if not _is_sdp(request):
-        return _text(415, f"Send the offer as {SDP}.")
+    room = await _offered_room(request, slug)
+    if isinstance(room, HttpResponse):
+        return room
     if not room.is_live:
         return _text(403, "This live has ended.")
     media = await detached(services.relay_for(room))
-    try:
-        session, answer = await detached(media.relay.watch(request.body.decode("utf-8", "replace")))
-    except BadOffer as error:
-        return _text(400, f"Unusable SDP offer: {error}")
-    except RelayClosed:
-        return _text(409, "This live's media is closing; try again.")
+    result = await _negotiate(media.relay.watch(request.body.decode("utf-8", "replace")))
+    if isinstance(result, HttpResponse):
+        return result
+    session, answer = result
     return _created(f"/rooms/{room.slug}/whep/{session}", answer)
 
 
