@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from tests.servers import database_url_of, free_port, port_open, running
 from tests.sockets import session_cookie
@@ -58,6 +58,9 @@ def browser(server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         try:
             yield chromium
         finally:
+            # The test's own ORM calls ran while Playwright's loop was running: their connection
+            # lives in that context; close it here, or the test database stays "in use".
+            connections.close_all()
             chromium.close()
 
 
