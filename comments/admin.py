@@ -11,7 +11,6 @@ from django.http import HttpRequest
 
 from comments import actions
 from comments.models import Ban, BlockedWord, Comment
-from rooms.models import Room
 
 
 class RemovedFilter(admin.SimpleListFilter):
@@ -78,14 +77,9 @@ class CommentAdmin(admin.ModelAdmin[Comment]):
 
     @admin.action(description="Ban the authors from this room and remove their comments here", permissions=["moderate"])
     def ban_in_room_and_remove(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        pairs = set(queryset.values_list("author_id", "room_id"))
+        pairs = {(comment.author, comment.room) for comment in queryset.select_related("author", "room")}
         removed = sum(
-            actions.ban_user(
-                user=User.objects.get(pk=author),
-                room=Room.objects.get(pk=room),
-                by=_moderator(request),
-                remove_comments=True,
-            )
+            actions.ban_user(user=author, room=room, by=_moderator(request), remove_comments=True)
             for author, room in pairs
         )
         self.message_user(
@@ -94,15 +88,9 @@ class CommentAdmin(admin.ModelAdmin[Comment]):
 
     @admin.action(description="Ban the authors everywhere and remove all their comments", permissions=["moderate"])
     def ban_everywhere_and_remove(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        authors = set(queryset.values_list("author_id", flat=True))
+        authors = {comment.author for comment in queryset.select_related("author")}
         removed = sum(
-            actions.ban_user(
-                user=User.objects.get(pk=author),
-                room=None,
-                by=_moderator(request),
-                remove_comments=True,
-            )
-            for author in authors
+            actions.ban_user(user=author, room=None, by=_moderator(request), remove_comments=True) for author in authors
         )
         self.message_user(
             request, f"Banned {len(authors)} author(s) everywhere; removed {removed} comment(s).", messages.SUCCESS

@@ -33,11 +33,16 @@ def wait_playing(page, seat: int, within: float = 20) -> None:  # type: ignore[n
     raise AssertionError(f"seat {seat} is not playing")
 
 
+def go_live(page) -> None:  # type: ignore[no-untyped-def]
+    """Press Go live on the room page and wait until the seat publishes over WHIP."""
+    page.click("#go-live")
+    page.wait_for_selector("text=You are live.", timeout=20_000)
+
+
 def test_a_host_goes_live_and_a_viewer_watches(server: str, browser, room: Room, alice, carol) -> None:  # type: ignore[no-untyped-def]
     host = page_as(browser, server, alice)
     open_room(host, f"{server}/rooms/{room.slug}/")
-    host.click("#go-live")
-    host.wait_for_selector("text=You are live.", timeout=20_000)
+    go_live(host)
 
     viewer = page_as(browser, server, carol)
     open_room(viewer, f"{server}/rooms/{room.slug}/")
@@ -100,8 +105,7 @@ def test_comments_show_as_text_and_a_moderators_removal_reaches_every_page(  # t
 def test_the_host_ends_the_live_and_every_page_shows_it(server: str, browser, room: Room, alice, carol) -> None:  # type: ignore[no-untyped-def]
     host = page_as(browser, server, alice)
     open_room(host, f"{server}/rooms/{room.slug}/")
-    host.click("#go-live")
-    host.wait_for_selector("text=You are live.", timeout=20_000)
+    go_live(host)
     viewer = page_as(browser, server, carol)
     open_room(viewer, f"{server}/rooms/{room.slug}/")
     viewer.wait_for_selector("#host-panel", state="hidden")
@@ -119,8 +123,7 @@ def test_the_host_ends_the_live_and_every_page_shows_it(server: str, browser, ro
 def test_a_viewer_asks_to_join_and_goes_live_beside_the_host(server: str, browser, room: Room, alice, bob) -> None:  # type: ignore[no-untyped-def]
     host = page_as(browser, server, alice)
     open_room(host, f"{server}/rooms/{room.slug}/")
-    host.click("#go-live")
-    host.wait_for_selector("text=You are live.", timeout=20_000)
+    go_live(host)
 
     guest = page_as(browser, server, bob)
     open_room(guest, f"{server}/rooms/{room.slug}/")
@@ -129,8 +132,7 @@ def test_a_viewer_asks_to_join_and_goes_live_beside_the_host(server: str, browse
     guest.click("#accept-offer")
     guest.wait_for_selector("#stage-controls", state="visible", timeout=5000)
     guest.wait_for_function("() => document.querySelector('#whip-token').textContent.length > 10", timeout=5000)
-    guest.click("#go-live")
-    guest.wait_for_selector("text=You are live.", timeout=20_000)
+    go_live(guest)
     guest.click("#toggle-mic")
 
     viewer = page_as(browser, server)
