@@ -50,6 +50,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from processes import log_tail, stop_process  # bench/processes.py (the scripts run from bench/)
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -204,26 +205,6 @@ def start_server(target: Target, port: int, env: dict[str, str], log: Path) -> s
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """End a server this script started (its own process group), politely, then for sure."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def log_tail(log: Path, lines: int = 30) -> str:
-    with contextlib.suppress(OSError):
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    return ""
 
 
 async def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, within: float = 60.0) -> None:

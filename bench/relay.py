@@ -69,6 +69,7 @@ from aiortc import (
     RTCRtpSender,
     RTCSessionDescription,
 )
+from processes import log_tail, stop_process  # bench/processes.py (the scripts run from bench/)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -714,26 +715,6 @@ def start_server(app: str, port: int, env: dict[str, str], log: Path) -> subproc
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """End a process this script started (its own process group), politely, then for sure."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def log_tail(log: Path, lines: int = 30) -> str:
-    with contextlib.suppress(OSError):
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    return ""
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, within: float = 60.0) -> None:
