@@ -23,6 +23,8 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 # A laptop: SQLite, in-memory channel layer, Celery worker + beat on a folder broker.
 run: export DEBUG ?= 1
+# The demo room (and bob's seat) wait 15 minutes for someone to log in as its host, not 60 s.
+run: export ROOM_ABANDONED_AFTER ?= 900
 run: $(VENV)/.runtime
 	@mkdir -p var/celery/queue var/celery/processed var/celery/control
 	$(BIN)/python manage.py migrate --noinput

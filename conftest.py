@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from comments.moderation import moderators_group
 from liverooms.ratelimit import reset_buckets
+from liverooms.webhooks.outbox import forget_subscribers
 from rooms import actions as room_actions
 from rooms.models import Room
 
@@ -38,6 +39,7 @@ def _fresh_counters() -> None:
     across runs, and Redis outlives the test database)."""
     reset_buckets()
     cache.clear()
+    forget_subscribers()  # a rolled-back test's webhook endpoints are gone
     # A fresh channel layer per test: each async test runs in its own event loop, and a layer's
     # locks and queues belong to the loop that first used them (one loop per process in production).
     channel_layers.backends.clear()

@@ -1,6 +1,7 @@
 """The Celery app. Tasks live in each app's `tasks.py` and call that app's actions."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -15,8 +16,12 @@ app.autodiscover_tasks()
 def _schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings
 
-    sender.add_periodic_task(
-        float(settings.ROOM_SWEEP_INTERVAL),
-        sender.signature("rooms.tasks.end_abandoned_rooms"),
-        name="end abandoned rooms",
-    )
+    # Beat keeps its schedule in a file; its folder may not exist yet (a fresh var/).
+    Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
+    every = {
+        "rooms.tasks.sweep_abandoned": settings.ROOM_SWEEP_INTERVAL,
+        "rooms.tasks.refresh_all_stats": settings.ROOM_STATS_INTERVAL,
+        "webhooks.deliver_due": settings.WEBHOOK_SWEEP_INTERVAL,
+    }
+    for task, seconds in every.items():
+        sender.add_periodic_task(float(seconds), sender.signature(task), name=task)

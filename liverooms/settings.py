@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from liverooms.env import (
     database_from_url,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "rooms",
     "comments",
     "media",
+    "liverooms.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -153,10 +155,25 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Rooms ----------------------------------------------------------------------------------
 
-# A live room whose host has not been seen for this many seconds is ended by the sweep.
-ROOM_ABANDONED_AFTER = env_int("ROOM_ABANDONED_AFTER", 300, minimum=1)
+# A live room whose host has had no socket and no media for this many seconds is ended by the
+# sweep; a guest gone as long loses their seat.
+ROOM_ABANDONED_AFTER = env_int("ROOM_ABANDONED_AFTER", 60, minimum=1)
 # How often Celery beat runs that sweep, in seconds.
-ROOM_SWEEP_INTERVAL = env_int("ROOM_SWEEP_INTERVAL", 30, minimum=1)
+ROOM_SWEEP_INTERVAL = env_int("ROOM_SWEEP_INTERVAL", 15, minimum=1)
+# How often Celery beat counts room figures (unique viewers, comments) and announces peaks.
+ROOM_STATS_INTERVAL = env_int("ROOM_STATS_INTERVAL", 30, minimum=1)
+
+# --- Webhooks -------------------------------------------------------------------------------
+
+# Seconds a receiver has to answer one POST.
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
+# Back-off after a failed attempt: WEBHOOK_RETRY_BASE seconds, doubling, at most WEBHOOK_RETRY_MAX.
+WEBHOOK_RETRY_BASE = env_float("WEBHOOK_RETRY_BASE", 10.0, minimum=0.01)
+WEBHOOK_RETRY_MAX = env_float("WEBHOOK_RETRY_MAX", 3600.0, minimum=0.01)
+# Seconds after an event (or a resend) that retries go on before a delivery is given up.
+WEBHOOK_RETRY_FOR = env_int("WEBHOOK_RETRY_FOR", 24 * 3600, minimum=1)
+# How often Celery beat looks for due deliveries whose scheduled retry was lost.
+WEBHOOK_SWEEP_INTERVAL = env_int("WEBHOOK_SWEEP_INTERVAL", 30, minimum=1)
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ class RoomMedia:
     relay: RoomRelay
     publishers: dict[int, str] = field(default_factory=dict)  # seat index -> WHIP session id
     user_id: int | None = None  # (rooms.hub.Socket) not a user's socket
+    viewer_key: str = "media-relay"  # (rooms.hub.Socket) a watcher: never counted as a viewer
 
     async def on_event(self, seq: int, text: str) -> None:
         frame = json.loads(text)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -12,10 +14,12 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from liverooms.errors import ActionError
+from liverooms.webhooks import outbox
+from rooms import seats
 from rooms.access import locked_live_room, require_host, require_user
 from rooms.events import append_event
-from rooms.frames import room_data
-from rooms.models import HOST_SEAT, SEAT_COUNT, Room, Seat, new_publish_token
+from rooms.frames import room_data, user_data
+from rooms.models import HOST_SEAT, SEAT_COUNT, Room, RoomStats, Seat, new_publish_token
 
 TITLE_MAX = Room._meta.get_field("title").max_length or 120
 _SLUG_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -54,6 +58,8 @@ def create_room(*, host: User, title: str) -> Room:
             )
             for index in range(SEAT_COUNT)
         )
+        RoomStats.objects.create(room=room)
+        outbox.emit("room.started", room=room, data={"room": room_data(room), "host": user_data(host)})
     return room
 
 
@@ -98,9 +104,36 @@ def note_host_seen(*, room: Room, at: datetime | None = None) -> None:
     Room.objects.filter(pk=room.pk, status=Room.Status.LIVE).update(host_seen_at=at or timezone.now())
 
 
-def end_abandoned_rooms(*, now: datetime | None = None) -> int:
-    """End every live room whose host has been gone longer than ROOM_ABANDONED_AFTER seconds."""
+def note_present(*, room_id: int, host_id: int, user_ids: Iterable[int], at: datetime | None = None) -> None:
+    """Record that these users have a socket in the room: the host keeps the room from being
+    swept as abandoned, a guest keeps their seat."""
+    at = at or timezone.now()
+    present = set(user_ids)
+    if host_id in present:
+        Room.objects.filter(pk=room_id, status=Room.Status.LIVE).update(host_seen_at=at)
+    if present:
+        Seat.objects.filter(room_id=room_id, user_id__in=present).update(seen_at=at)
+
+
+@dataclass(frozen=True)
+class Swept:
+    rooms_ended: int
+    seats_freed: int
+
+
+def sweep_abandoned(*, now: datetime | None = None) -> Swept:
+    """End every live room whose host has been gone (no socket, no media) longer than
+    ROOM_ABANDONED_AFTER seconds, and free the guest seats whose holders have been gone as long.
+    Safe to run twice at once: each change re-checks under the room's lock."""
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.ROOM_ABANDONED_AFTER)
     host_publishing = Seat.objects.filter(room=OuterRef("pk"), index=HOST_SEAT, publishing=True)
     stale = Room.objects.filter(status=Room.Status.LIVE, host_seen_at__lt=cutoff).exclude(Exists(host_publishing))
-    return sum(end_room(room=room) for room in stale.only("pk"))
+    ended = sum(end_room(room=room) for room in stale.only("pk"))
+    gone = Seat.objects.filter(
+        room__status=Room.Status.LIVE, index__gt=HOST_SEAT, user__isnull=False, publishing=False, seen_at__lt=cutoff
+    )
+    freed = sum(
+        seats.free_if_gone(room=Room(pk=room_id), index=index, cutoff=cutoff)
+        for room_id, index in gone.values_list("room_id", "index")
+    )
+    return Swept(rooms_ended=ended, seats_freed=freed)

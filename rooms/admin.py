@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from rooms import actions
-from rooms.models import Room, Seat
+from rooms.models import Room, RoomStats, Seat
 
 
 class SeatInline(admin.TabularInline[Seat, Room]):
@@ -25,9 +25,19 @@ class SeatInline(admin.TabularInline[Seat, Room]):
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin[Room]):
-    list_display = ["title", "slug", "host", "status", "comments_enabled", "created_at", "ended_at"]
+    list_display = [
+        "title",
+        "slug",
+        "host",
+        "status",
+        "peak_viewers",
+        "unique_viewers",
+        "comments",
+        "hearts",
+        "created_at",
+    ]
     list_filter = ["status", "created_at"]
-    list_select_related = ["host"]
+    list_select_related = ["host", "stats"]
     search_fields = ["title", "slug", "host__username"]
     fields = readonly_fields = (
         "slug",
@@ -38,9 +48,45 @@ class RoomAdmin(admin.ModelAdmin[Room]):
         "created_at",
         "started_at",
         "ended_at",
+        "peak_viewers",
+        "unique_viewers",
+        "comments",
+        "removed_comments",
+        "hearts",
+        "other_reactions",
+        "stats_counted_at",
     )
     inlines = [SeatInline]
     actions = ["end_selected"]
+
+    # Room figures (rooms.stats): counted by a Celery task, never on the live path.
+    @admin.display(description="peak viewers", ordering="stats__peak_viewers")
+    def peak_viewers(self, room: Room) -> int:
+        return _figures(room).peak_viewers
+
+    @admin.display(description="unique viewers", ordering="stats__unique_viewers")
+    def unique_viewers(self, room: Room) -> int:
+        return _figures(room).unique_viewers
+
+    @admin.display(description="comments", ordering="stats__comments")
+    def comments(self, room: Room) -> int:
+        return _figures(room).comments
+
+    @admin.display(description="removed comments")
+    def removed_comments(self, room: Room) -> int:
+        return _figures(room).removed_comments
+
+    @admin.display(description="hearts", ordering="stats__hearts")
+    def hearts(self, room: Room) -> int:
+        return _figures(room).hearts
+
+    @admin.display(description="other reactions")
+    def other_reactions(self, room: Room) -> int:
+        return _figures(room).other_reactions
+
+    @admin.display(description="figures counted at")
+    def stats_counted_at(self, room: Room) -> object:
+        return _figures(room).refreshed_at
 
     def has_end_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("rooms.end_room")
@@ -58,3 +104,10 @@ class RoomAdmin(admin.ModelAdmin[Room]):
     def end_selected(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         count = sum(actions.end_room(room=room) for room in queryset)
         self.message_user(request, f"Ended {count} room(s).", messages.SUCCESS)
+
+
+def _figures(room: Room) -> RoomStats:
+    try:
+        return room.stats
+    except RoomStats.DoesNotExist:
+        return RoomStats(room=room)  # not counted yet: zeros

@@ -20,6 +20,7 @@ from rooms.hub import RoomHub, hubs
 from rooms.models import Room
 from rooms.protocol import FrameError, parse_frame
 from rooms.snapshot import room_state
+from rooms.stats import viewer_key
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope["user"]
         self.user_id: int | None = self.user.pk if self.user.is_authenticated else None
+        self.viewer_key = _viewer_key(self.scope, self.user_id)
         self.last_seq = 0
         # What the hub brings while the snapshot is read: (seq, text), seq None for ephemeral frames.
         self._buffer: list[tuple[int | None, str]] | None = []
@@ -166,3 +168,15 @@ def _after(query_string: bytes) -> int | None:
     if not values or not values[0].isdigit():
         return None
     return int(values[0])
+
+
+def _viewer_key(scope: dict[str, Any], user_id: int | None) -> str:
+    session = scope.get("session")
+    headers = dict(scope.get("headers") or [])
+    client = scope.get("client") or ("", 0)
+    agent = headers.get(b"user-agent", b"").decode(errors="replace")
+    return viewer_key(
+        user_id=user_id,
+        session_key=getattr(session, "session_key", None),
+        client=f"{client[0]}|{agent}",
+    )

@@ -17,9 +17,14 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import F
 
+from liverooms.webhooks import outbox
 from rooms.models import Room, RoomEvent
 
 logger = logging.getLogger(__name__)
+
+
+# Stream events that webhooks receive too (room.started and viewer.peak are not stream events).
+WEBHOOK_EVENTS = frozenset({"room.ended", "seat.updated", "comment.created", "comment.removed"})
 
 
 def room_group(room_id: int) -> str:
@@ -36,6 +41,8 @@ def append_event(room: Room, event_type: str, fields: dict[str, Any]) -> dict[st
     room.last_seq = seq
     frame = {"type": event_type, "seq": seq, **fields}
     RoomEvent.objects.create(room=room, seq=seq, type=event_type, frame=frame)
+    if event_type in WEBHOOK_EVENTS:
+        outbox.emit(event_type, room=room, data=fields, seq=seq)
     message = {"type": "room.event", "seq": seq, "event": event_type, "text": to_text(frame)}
     transaction.on_commit(lambda: _group_send(room.pk, message))
     return frame

@@ -10,8 +10,9 @@ socket, and writes each event (serialised once, by its publisher) to all of them
   and writes one `reactions` frame to its sockets, at most every 200 ms.
 - **Viewers.** Once a second the hub reports its socket count (rooms.presence) and, when the room's
   total changed, writes one `viewers` frame.
-- **Host presence.** While the host has a socket here, the hub notes it every few seconds, so the
-  abandoned-room sweep leaves the room alone.
+- **Presence and figures.** Every 10 s (and within a second of a new viewer) the hub notes who has a socket
+  here, so the abandoned-room sweep leaves the host's room and the guests' seats alone, and adds
+  its share of the room's figures (new viewers, peak count, reactions) for rooms.stats.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from channels.layers import get_channel_layer
 from comments.reactions import add_to_totals
 from liverooms.aio import background
 from liverooms.db import db_async
-from rooms import presence
-from rooms.actions import note_host_seen
+from rooms import presence, stats
+from rooms.actions import note_present
 from rooms.events import events_after, room_group, to_text
 from rooms.models import Room
 
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 TICK = 0.2  # seconds between reaction flushes (at most; see reaction_ticks)
 VIEWERS_EVERY = 5  # ticks (1 s)
-HOST_SEEN_EVERY = 50  # ticks (10 s)
+PRESENCE_EVERY = 50  # ticks (10 s) between reports of who is here (presence, room figures)
 RESUBSCRIBE_EVERY = 3000  # ticks (10 min): channel layers forget group members after a day
 GAP_READ_LIMIT = 1000
 
@@ -58,6 +59,7 @@ class Socket(Protocol):
     """What the hub needs of a room socket (rooms.consumers.RoomConsumer)."""
 
     user_id: int | None
+    viewer_key: str  # who is watching, for unique-viewer counts (rooms.stats.viewer_key)
 
     async def on_event(self, seq: int, text: str) -> None: ...
 
@@ -78,6 +80,11 @@ class RoomHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._outgoing: Counter[str] = Counter()  # reactions of local sockets, not yet published
         self._incoming: Counter[str] = Counter()  # reactions heard from every process, not yet written
+        # Room figures since the last report (rooms.stats): new viewers, peak count, local reactions.
+        self._reported_keys: set[str] = set()
+        self._new_keys: set[str] = set()  # viewers who joined since the last report
+        self._peak = 0
+        self._reacted: Counter[str] = Counter()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -96,6 +103,8 @@ class RoomHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._publish_reactions()
+        with contextlib.suppress(Exception):
+            await self._report_presence()
         await self._layer.group_discard(room_group(self.room_id), self._channel)
         with contextlib.suppress(Exception):
             await presence.withdraw(self.room_id)
@@ -105,9 +114,10 @@ class RoomHub:
     def add_reaction(self, kind: str) -> None:
         self._outgoing[kind] += 1
 
-    @property
-    def host_here(self) -> bool:
-        return any(s.user_id == self.host_id for s in self.sockets)
+    def noticed(self, sock: Socket) -> None:
+        """A viewer joined: count them (and their presence) at the next report."""
+        if sock.viewer_key not in self._reported_keys:
+            self._new_keys.add(sock.viewer_key)
 
     # --- the channel-layer side ------------------------------------------------------------
 
@@ -184,8 +194,10 @@ class RoomHub:
                     await self._catch_up()
                 if ticks % RESUBSCRIBE_EVERY == 0:
                     await self._layer.group_add(room_group(self.room_id), self._channel)
-                if ticks % HOST_SEEN_EVERY == 0 and self.host_here and not self.ended:
-                    await db_async(_note_host_seen)(self.room_id)
+                # Every 10 s, and within a second of someone new arriving.
+                due = ticks % PRESENCE_EVERY == 0 or (self._new_keys and ticks % VIEWERS_EVERY == 0)
+                if due and not self.ended:
+                    await self._report_presence()
             except Exception:
                 logger.exception("room %s: hub tick failed", self.room_id)
 
@@ -195,9 +207,22 @@ class RoomHub:
         counts, self._outgoing = dict(self._outgoing), Counter()
         await self._layer.group_send(room_group(self.room_id), {"type": "room.reactions", "counts": counts})
         await add_to_totals(room_id=self.room_id, counts=counts)
+        self._reacted.update(counts)
+
+    async def _report_presence(self) -> None:
+        """Tell the database who is here (keeps the host's room and guests' seats from the
+        abandoned sweep) and add this process's share of the room figures."""
+        sockets = list(self.sockets)
+        keys, self._new_keys = self._new_keys - self._reported_keys, set()
+        user_ids = {sock.user_id for sock in sockets if sock.user_id is not None}
+        peak, reacted = max(self._peak, self.viewers, len(sockets)), dict(self._reacted)
+        self._peak, self._reacted = 0, Counter()
+        await db_async(_report_presence)(self.room_id, self.host_id, user_ids, keys, peak, reacted)
+        self._reported_keys |= keys
 
     async def _refresh_viewers(self) -> None:
         total = await presence.report(self.room_id, len(self.sockets))
+        self._peak = max(self._peak, total)
         if total != self.viewers:
             self.viewers = total
             await self._broadcast({"type": "viewers", "count": total})
@@ -215,8 +240,11 @@ def _room_position(room_id: int) -> tuple[int, str]:
     return last_seq, status
 
 
-def _note_host_seen(room_id: int) -> None:
-    note_host_seen(room=Room(pk=room_id))
+def _report_presence(
+    room_id: int, host_id: int, user_ids: set[int], keys: set[str], peak: int, reacted: dict[str, int]
+) -> None:
+    note_present(room_id=room_id, host_id=host_id, user_ids=user_ids)
+    stats.record_presence(room_id=room_id, viewer_keys=keys, viewers=peak, reactions=reacted)
 
 
 class Hubs:
@@ -235,6 +263,8 @@ class Hubs:
                 await hub.start()
                 self._hubs[room.pk] = hub
             (hub.sockets if viewer else hub.watchers).add(sock)
+            if viewer:
+                hub.noticed(sock)
             return hub
 
     async def leave(self, room_id: int, sock: Socket) -> None:

@@ -67,6 +67,9 @@ class Seat(models.Model):
     publishing = models.BooleanField(default=False)
     # Bearer token for WHIP (OBS/FFmpeg/the studio page); a new one each time someone takes the seat.
     publish_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # When the seat's holder was last known to be present (socket or media); the abandoned-room
+    # sweep frees a guest seat whose holder has been gone longer than ROOM_ABANDONED_AFTER.
+    seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["room", "index"]
@@ -145,3 +148,40 @@ class SeatInvite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} invited to seat {self.index} of {self.room_id}"
+
+
+class RoomStats(models.Model):
+    """A room's audience figures, kept off the hot path: hubs add their tallies every few seconds
+    (rooms.stats.record_presence) and a Celery task counts the rest (rooms.stats.refresh)."""
+
+    room = models.OneToOneField(Room, on_delete=models.CASCADE, primary_key=True, related_name="stats")
+    peak_viewers = models.PositiveIntegerField(default=0)
+    # The peak last announced as a `viewer.peak` webhook event.
+    peak_announced = models.PositiveIntegerField(default=0)
+    unique_viewers = models.PositiveIntegerField(default=0)
+    comments = models.PositiveIntegerField(default=0)
+    removed_comments = models.PositiveIntegerField(default=0)
+    hearts = models.PositiveBigIntegerField(default=0)
+    other_reactions = models.PositiveBigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "room stats"
+
+    def __str__(self) -> str:
+        return f"stats of {self.room_id}"
+
+
+class RoomViewer(models.Model):
+    """One row per distinct viewer of a room (a signed-in user, or an anonymous browser), for the
+    unique-viewer count. Hubs write them in batches, never one per socket event."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "key"], name="room_viewer_once")]
+
+    def __str__(self) -> str:
+        return f"{self.key} in {self.room_id}"

@@ -7,8 +7,11 @@ ephemeral `seat.requested` / `seat.offered` / `seat.declined` to the one user it
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
+from django.utils import timezone
 
 from liverooms.errors import ActionError
 from rooms.access import locked_live_room, require_host, require_user
@@ -34,7 +37,8 @@ def _publish(room: Room, seat: Seat) -> Seat:
 def _sit(room: Room, seat: Seat, user: User) -> Seat:
     seat.user, seat.camera, seat.mic, seat.publishing = user, True, True, False
     seat.publish_token = new_publish_token()
-    seat.save(update_fields=["user", "camera", "mic", "publishing", "publish_token"])
+    seat.seen_at = timezone.now()
+    seat.save(update_fields=["user", "camera", "mic", "publishing", "publish_token", "seen_at"])
     SeatRequest.objects.filter(room=room, user=user).delete()
     SeatInvite.objects.filter(room=room, user=user).delete()
     return _publish(room, seat)
@@ -128,6 +132,20 @@ def remove(*, room: Room, user: AnyUser, index: int) -> Seat:
         return _vacate(locked, seat)
 
 
+def free_if_gone(*, room: Room, index: int, cutoff: datetime) -> bool:
+    """Free guest seat `index` if its holder has not been seen (socket or media) since `cutoff`;
+    the abandoned-room sweep's part for guests. False if they came back meanwhile."""
+    with transaction.atomic():
+        locked = Room.objects.select_for_update().get(pk=room.pk)
+        seat = locked.seats.get(index=index)
+        if not locked.is_live or index == HOST_SEAT or seat.user_id is None:
+            return False
+        if seat.publishing or seat.seen_at >= cutoff:
+            return False
+        _vacate(locked, seat)
+        return True
+
+
 def set_devices(
     *, room: Room, user: AnyUser, index: int | None = None, camera: bool | None = None, mic: bool | None = None
 ) -> Seat:
@@ -187,6 +205,7 @@ def set_publishing(*, room_id: int, index: int, publishing: bool) -> bool:
         if seat.publishing == publishing or (publishing and (seat.user_id is None or not room.is_live)):
             return False
         seat.publishing = publishing
-        seat.save(update_fields=["publishing"])
+        seat.seen_at = timezone.now()  # media just flowed: the holder was here
+        seat.save(update_fields=["publishing", "seen_at"])
         _publish(room, seat)
         return True

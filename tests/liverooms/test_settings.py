@@ -41,6 +41,9 @@ def start_django(**env: str) -> subprocess.CompletedProcess[str]:
         ({"DEBUG": "1", "REDIS_URL": "http://cache:6379"}, "REDIS_URL"),
         ({"DEBUG": "1", "ROOM_ABANDONED_AFTER": "soon"}, "ROOM_ABANDONED_AFTER"),
         ({"DEBUG": "1", "ROOM_SWEEP_INTERVAL": "0"}, "ROOM_SWEEP_INTERVAL"),
+        ({"DEBUG": "1", "WEBHOOK_RETRY_BASE": "soon"}, "WEBHOOK_RETRY_BASE"),
+        ({"DEBUG": "1", "WEBHOOK_RETRY_MAX": "nan"}, "WEBHOOK_RETRY_MAX"),
+        ({"DEBUG": "1", "WEBHOOK_TIMEOUT": "0"}, "WEBHOOK_TIMEOUT"),
     ],
 )
 def test_it_refuses_to_start_with_a_bad_value(env: dict[str, str], named: str) -> None:

@@ -9,6 +9,7 @@ from liverooms.errors import ActionError
 from rooms import actions, seats
 from rooms.events import events_after
 from rooms.models import Room, RoomEvent
+from rooms.seats import seat_user, set_publishing
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +101,47 @@ def test_it_ends_only_rooms_whose_host_is_gone(alice, bob, carol) -> None:
     Room.objects.filter(pk__in=[gone.pk, publishing.pk]).update(host_seen_at=long_ago)
     publishing.seats.filter(index=0).update(publishing=True)
 
-    assert actions.end_abandoned_rooms() == 1
+    assert actions.sweep_abandoned().rooms_ended == 1
     assert dict(Room.objects.values_list("title", "status")) == {"gone": "ended", "here": "live", "on air": "live"}
-    assert actions.end_abandoned_rooms() == 0
+    assert actions.sweep_abandoned().rooms_ended == 0
+    assert RoomEvent.objects.filter(room=gone, type="room.ended").count() == 1
+
+
+@override_settings(ROOM_ABANDONED_AFTER=60)
+def test_a_host_with_a_socket_keeps_the_room(room: Room, alice) -> None:
+    later = timezone.now() + timedelta(seconds=50)
+    actions.note_present(room_id=room.pk, host_id=alice.pk, user_ids={alice.pk}, at=later)
+    assert actions.sweep_abandoned(now=later + timedelta(seconds=59)).rooms_ended == 0
+    assert actions.sweep_abandoned(now=later + timedelta(seconds=61)).rooms_ended == 1
+
+
+@override_settings(ROOM_ABANDONED_AFTER=60)
+def test_it_frees_the_seats_of_guests_who_are_gone(room: Room, alice, bob, carol) -> None:
+    seat_user(room=room, user=bob, index=1)
+    seat_user(room=room, user=carol, index=2)
+    later = timezone.now() + timedelta(seconds=90)
+    # The host and carol still have sockets; bob left 90 s ago.
+    actions.note_present(room_id=room.pk, host_id=alice.pk, user_ids={alice.pk, carol.pk}, at=later)
+
+    swept = actions.sweep_abandoned(now=later)
+
+    assert swept == actions.Swept(rooms_ended=0, seats_freed=1)
+    assert dict(room.seats.values_list("index", "user__username")) == {0: "alice", 1: None, 2: "carol", 3: None}
+    freed = RoomEvent.objects.filter(room=room, type="seat.updated").last()
+    assert freed is not None
+    assert freed.frame["seat"] == {**freed.frame["seat"], "index": 1, "user": None}
+    assert actions.sweep_abandoned(now=later).seats_freed == 0
+
+
+@override_settings(ROOM_ABANDONED_AFTER=60)
+def test_a_guest_who_publishes_keeps_the_seat_without_a_socket(room: Room, alice, bob) -> None:
+    seat_user(room=room, user=bob, index=1)
+    set_publishing(room_id=room.pk, index=1, publishing=True)
+    later = timezone.now() + timedelta(seconds=300)
+    actions.note_present(room_id=room.pk, host_id=alice.pk, user_ids={alice.pk}, at=later + timedelta(seconds=61))
+    assert actions.sweep_abandoned(now=later).seats_freed == 0
+    # Media stopped: the guest has the grace period from then on.
+    set_publishing(room_id=room.pk, index=1, publishing=False)
+    stopped = timezone.now()
+    assert actions.sweep_abandoned(now=stopped + timedelta(seconds=59)).seats_freed == 0
+    assert actions.sweep_abandoned(now=stopped + timedelta(seconds=61)).seats_freed == 1

@@ -1,0 +1,6 @@
+"""Webhooks: operators register HTTP endpoints; room events reach them as signed JSON POSTs.
+
+`outbox.emit` records an event in the transaction of the change it describes (nothing is sent
+from the request or the socket); Celery tasks deliver it, in order per room and endpoint, with
+retries (`delivery`). See docs/webhooks.md.
+"""

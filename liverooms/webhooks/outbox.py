@@ -1,0 +1,73 @@
+"""Record events for webhooks inside the transaction of the change they describe.
+
+The live path pays one cached lookup when nobody subscribed, and a few inserts when somebody
+did; posting happens in Celery workers, after commit (liverooms.webhooks.delivery).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_save
+
+from liverooms.webhooks.models import EVENT_TYPES, Delivery, Endpoint, Event
+
+if TYPE_CHECKING:
+    from rooms.models import Room
+
+TYPES = frozenset(name for name, _label in EVENT_TYPES)
+# How long a process trusts its list of endpoints; a change made in another process (an
+# operator adding an endpoint) reaches this one within that time. Saves in this process clear it.
+SUBSCRIBERS_TTL = 5.0
+
+_subscribers: tuple[float, list[tuple[int, frozenset[str]]]] | None = None
+
+
+def forget_subscribers(**_kwargs: Any) -> None:
+    global _subscribers
+    _subscribers = None
+
+
+def connect_signals() -> None:
+    post_save.connect(forget_subscribers, sender=Endpoint, dispatch_uid="webhooks-forget-subscribers")
+
+
+def subscribers(event_type: str) -> list[int]:
+    """The active endpoints that receive `event_type`."""
+    global _subscribers
+    now = time.monotonic()
+    if _subscribers is None or now - _subscribers[0] > SUBSCRIBERS_TTL:
+        rows = Endpoint.objects.filter(is_active=True).values_list("pk", "event_types")
+        _subscribers = (now, [(pk, frozenset(types or ())) for pk, types in rows])
+    return [pk for pk, types in _subscribers[1] if event_type in types]
+
+
+def emit(event_type: str, *, room: Room | None, data: dict[str, Any], seq: int | None = None) -> Event | None:
+    """Record `event_type` for every endpoint that receives it; after commit, ask a worker to
+    deliver. Must run inside the change's transaction (a rolled-back change sends nothing)."""
+    if event_type not in TYPES:
+        raise ValueError(f"unknown webhook event type {event_type!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("emit must run inside the transaction of the change it describes")
+    endpoint_ids = subscribers(event_type)
+    if not endpoint_ids:
+        return None
+    event = Event.objects.create(type=event_type, room=room, seq=seq, data=data)
+    room_key = room.pk if room is not None else 0
+    until = event.created_at + timedelta(seconds=settings.WEBHOOK_RETRY_FOR)
+    Delivery.objects.bulk_create(
+        [Delivery(endpoint_id=pk, event=event, room_id_key=room_key, retry_until=until) for pk in endpoint_ids]
+    )
+    transaction.on_commit(lambda: _kick(endpoint_ids, room_key))
+    return event
+
+
+def _kick(endpoint_ids: list[int], room_key: int) -> None:
+    from liverooms.webhooks.tasks import deliver
+
+    for endpoint_id in endpoint_ids:
+        deliver.delay(endpoint_id, room_key)
