@@ -32,7 +32,7 @@ def open_ban_job(*, target: User, room: Room | None, by: User | None, reason: st
     """Ban `target` in `room` (everywhere if None) and return the open job that removes their
     visible comments there: a new one, or the one already queued or running for that scope."""
     with transaction.atomic():
-        ban_user(user=target, room=room, by=by, reason=reason, remove_comments=False)
+        ban_user(user=target, room=room, by=by, reason=reason)
         job, _ = ModerationJob.objects.exclude(status=ModerationJob.Status.DONE).get_or_create(
             target=target, room=room, defaults={"moderator": by}
         )
