@@ -49,13 +49,15 @@ def ban_and_remove(
         transaction.on_commit(partial(run_moderation_job.delay, job.pk))
     told = {job.pk for job in tell_finished_jobs(request)}
     for job in jobs:
-        if job.pk not in told:
-            model_admin.message_user(
-                request,
-                f"Banned {job.target.username} {job.scope}; removing their comments in the background "
-                f"(job {job.pk}). The count shows here when it is done.",
-                messages.INFO,
-            )
+        if job.pk in told:
+            continue
+        who = "" if job.moderator_id in {None, getattr(moderator, "pk", None)} else f", opened by {job.moderator}"
+        model_admin.message_user(
+            request,
+            f"Banned {job.target.username} {job.scope}; removing their comments in the background "
+            f"(job {job.pk}{who}). The count shows here when it is done.",
+            messages.INFO,
+        )
 
 
 def tell_finished_jobs(request: HttpRequest) -> list[ModerationJob]:
@@ -169,7 +171,7 @@ class BanAdmin(TellsFinishedJobs, admin.ModelAdmin[Ban]):
 
 
 @admin.register(BlockedWord)
-class BlockedWordAdmin(admin.ModelAdmin[BlockedWord]):
+class BlockedWordAdmin(TellsFinishedJobs, admin.ModelAdmin[BlockedWord]):
     list_display = ["word", "room", "created_at"]
     list_select_related = ["room"]
     search_fields = ["word", "room__slug", "room__title"]
@@ -196,6 +198,18 @@ class ModerationJobAdmin(TellsFinishedJobs, admin.ModelAdmin[ModerationJob]):
         "notified_at",
     ]
     list_per_page = 50
+    actions = ["run_again"]
+
+    @admin.action(description="Run the selected unfinished jobs again", permissions=["moderate"])
+    def run_again(self, request: HttpRequest, queryset: QuerySet[ModerationJob]) -> None:
+        """For a job whose worker died: Redis redelivers it only after its visibility timeout."""
+        unfinished = list(queryset.exclude(status=ModerationJob.Status.DONE).values_list("pk", flat=True))
+        for job_id in unfinished:
+            transaction.on_commit(partial(run_moderation_job.delay, job_id))
+        self.message_user(request, f"Queued {len(unfinished)} job(s) again.", messages.SUCCESS)
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("comments.moderate_comment")
 
     @admin.display(description="where")
     def where(self, job: ModerationJob) -> str:

@@ -128,3 +128,38 @@ def test_a_moderator_bans_everywhere_from_the_user_list(
     assert [f["comment_id"] for f in events_after(room.pk, 0)] == [c.pk for c in here]
     assert [f["comment_id"] for f in events_after(elsewhere.pk, 0)] == [c.pk for c in there]
     assert as_mod.post(reverse("admin:auth_user_change", args=[carol.pk]), {"username": "x"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_moderator_runs_a_stuck_job_again_from_the_job_list(
+    as_mod: Client, room: Room, carol: User, mod: User, tasks_run_here, django_capture_on_commit_callbacks
+) -> None:
+    spam = write_comments(room, carol, 3)
+    stuck = ModerationJob.objects.create(target=carol, room=room, moderator=mod, status="running")
+    done = ModerationJob.objects.create(target=carol, room=None, moderator=mod)
+    run_job(job_id=done.pk)
+    assert ModerationJob.objects.get(pk=stuck.pk).status == "running"
+    with django_capture_on_commit_callbacks(execute=True):
+        page = as_mod.post(JOBS, {"action": "run_again", "_selected_action": [stuck.pk, done.pk]}, follow=True)
+    assert "Queued 1 job(s) again." in page.content.decode()
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.removed_count) == ("done", 0)  # the everywhere job had removed them all
+    assert [f["comment_id"] for f in events_after(room.pk, 0)] == [c.pk for c in spam]
+
+
+@pytest.mark.django_db
+def test_a_second_moderator_is_pointed_to_the_job_already_open(
+    client: Client, room: Room, bob: User, carol: User, mod: User
+) -> None:
+    from comments.moderation import moderators_group
+
+    bob.is_staff = True
+    bob.save(update_fields=["is_staff"])
+    bob.groups.add(moderators_group())
+    (comment,) = write_comments(room, carol, 1)
+    job = ModerationJob.objects.create(target=carol, room=room, moderator=mod)
+    log_in(client, "bob")
+    page = client.post(COMMENTS, {"action": "ban_in_room_and_remove", "_selected_action": [comment.pk]}, follow=True)
+    assert f"(job {job.pk}, opened by mod)" in page.content.decode()
+    assert ModerationJob.objects.get() == job
+    assert Ban.objects.filter(user=carol, room=room, created_by=bob).exists()
