@@ -103,4 +103,4 @@ def take_finished_jobs(*, moderator: User) -> list[ModerationJob]:
 def result_message(job: ModerationJob) -> str:
     """What the moderator is told when the job is done."""
     count = job.removed_count
-    return f"Banned {job.target.username} {job.scope}; removed {count} comment{'' if count == 1 else 's'}."
+    return f"Banned {job.target.username} {job.scope}; removed {count:,} comment{'' if count == 1 else 's'}."
