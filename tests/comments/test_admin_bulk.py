@@ -163,3 +163,10 @@ def test_a_second_moderator_is_pointed_to_the_job_already_open(
     assert f"(job {job.pk}, opened by mod)" in page.content.decode()
     assert ModerationJob.objects.get() == job
     assert Ban.objects.filter(user=carol, room=room, created_by=bob).exists()
+
+
+@pytest.mark.django_db
+def test_moderators_view_users_and_jobs_but_change_neither(mod: User) -> None:
+    perms = mod.get_all_permissions()
+    assert {"auth.view_user", "comments.view_moderationjob"} <= perms
+    assert not {"auth.change_user", "auth.delete_user", "comments.change_moderationjob"} & perms

@@ -7,7 +7,7 @@ from django.db import connection
 
 from comments import bulk
 from comments.actions import post_comment, remove_comment
-from comments.models import Ban, Comment
+from comments.models import Ban, Comment, ModerationJob
 from liverooms.errors import ActionError
 from rooms.actions import create_room
 from rooms.events import events_after
@@ -122,28 +122,46 @@ def test_the_moderator_is_told_each_finished_job_once(room: Room, bob, carol, mo
     assert bulk.take_finished_jobs(moderator=carol) == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_runs_of_one_job_at_once_remove_each_comment_once(room: Room, carol, mod) -> None:
-    comments = write_comments(room, carol, 120)
-    job = bulk.open_ban_job(target=carol, room=room, by=mod)
-    start = threading.Barrier(2)
+def run_at_once(*job_ids: int, batch_size: int) -> None:
+    """Run the jobs in threads (each with its own database connection), all starting together."""
+    start = threading.Barrier(len(job_ids))
     failures: list[BaseException] = []
 
-    def run() -> None:
+    def run(job_id: int) -> None:
         try:
             start.wait()
-            bulk.run_job(job_id=job.pk, batch_size=10)
+            bulk.run_job(job_id=job_id, batch_size=batch_size)
         except BaseException as error:
             failures.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run, args=(job_id,)) for job_id in job_ids]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_one_job_at_once_remove_each_comment_once(room: Room, carol, mod) -> None:
+    comments = write_comments(room, carol, 120)
+    job = bulk.open_ban_job(target=carol, room=room, by=mod)
+    run_at_once(job.pk, job.pk, batch_size=10)
     assert removals(room) == [c.pk for c in comments]
     job.refresh_from_db()
     assert (job.status, job.removed_count) == ("done", 120)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_room_job_and_an_everywhere_job_at_once_remove_each_comment_once(room: Room, bob, carol, mod) -> None:
+    other = create_room(host=bob, title="Bob live")
+    here, there = write_comments(room, carol, 80), write_comments(other, carol, 40)
+    in_room = bulk.open_ban_job(target=carol, room=room, by=mod)
+    everywhere = bulk.open_ban_job(target=carol, room=None, by=mod)
+    run_at_once(in_room.pk, everywhere.pk, batch_size=10)
+    assert sorted(removals(room)) == [c.pk for c in here]
+    assert removals(other) == [c.pk for c in there]
+    counts = ModerationJob.objects.filter(pk__in=[in_room.pk, everywhere.pk]).values_list("removed_count", flat=True)
+    assert sum(counts) == 120
