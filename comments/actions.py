@@ -109,16 +109,11 @@ def remove_comments(*, comments: Iterable[Comment], by: User | None) -> int:
     return sum(remove_comment(comment=comment, by=by) for comment in comments)
 
 
-def ban_user(*, user: User, room: Room | None, by: User | None, reason: str = "", remove_comments: bool) -> int:
-    """Ban `user` from commenting in `room` (everywhere if None); optionally remove their visible
-    comments there, one `comment.removed` each. Returns how many comments were removed."""
-    Ban.objects.get_or_create(user=user, room=room, defaults={"created_by": by, "reason": reason})
-    if not remove_comments:
-        return 0
-    theirs = Comment.objects.filter(author=user, removed_at__isnull=True)
-    if room is not None:
-        theirs = theirs.filter(room=room)
-    return sum(remove_comment(comment=comment, by=by) for comment in theirs.order_by("id"))
+def ban_user(*, user: User, room: Room | None, by: User | None, reason: str = "") -> Ban:
+    """Ban `user` from commenting in `room` (everywhere if None); the existing ban if there is one.
+    Removing their comments too is bulk work: see `comments.bulk.open_ban_job`."""
+    ban, _ = Ban.objects.get_or_create(user=user, room=room, defaults={"created_by": by, "reason": reason})
+    return ban
 
 
 def restore_comments(*, comments: Iterable[Comment]) -> int:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
-from comments import actions
-from comments.models import Ban, BlockedWord, Comment
+from comments import actions, bulk
+from comments.models import Ban, BlockedWord, Comment, ModerationJob
+from comments.tasks import run_moderation_job
+from rooms.models import Room
 
 
 class RemovedFilter(admin.SimpleListFilter):
@@ -33,8 +38,61 @@ def _moderator(request: HttpRequest) -> User | None:
     return user if isinstance(user, User) else None
 
 
+def ban_and_remove(
+    request: HttpRequest, model_admin: admin.ModelAdmin[Any], targets: list[tuple[User, Room | None]]
+) -> None:
+    """Ban each (author, room or None for everywhere) at once and queue the removal of their
+    comments there; the moderator is told the count when each job is done."""
+    moderator = _moderator(request)
+    jobs = [bulk.open_ban_job(target=target, room=room, by=moderator) for target, room in targets]
+    for job in jobs:  # enqueued after commit (a worker must find the job); eager mode runs it right here
+        transaction.on_commit(partial(run_moderation_job.delay, job.pk))
+    told = {job.pk for job in tell_finished_jobs(request)}
+    for job in jobs:
+        if job.pk in told:
+            continue
+        who = "" if job.moderator_id in {None, getattr(moderator, "pk", None)} else f", opened by {job.moderator}"
+        model_admin.message_user(
+            request,
+            f"Banned {job.target.username} {job.scope}; removing their comments in the background "
+            f"(job {job.pk}{who}). The count shows here when it is done.",
+            messages.INFO,
+        )
+
+
+def tell_finished_jobs(request: HttpRequest) -> list[ModerationJob]:
+    """Show the moderator the result of each of their bulk jobs finished since they last looked."""
+    moderator = _moderator(request)
+    if moderator is None:
+        return []
+    finished = bulk.take_finished_jobs(moderator=moderator)
+    for job in finished:
+        messages.success(request, bulk.result_message(job))
+    return finished
+
+
+class TellsFinishedJobs(admin.ModelAdmin[Any]):
+    """Moderation pages tell the moderator about their finished bulk jobs when they load."""
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if request.method == "GET":
+            tell_finished_jobs(request)
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "GET":
+            tell_finished_jobs(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin[Comment]):
+class CommentAdmin(TellsFinishedJobs, admin.ModelAdmin[Comment]):
     list_display = ["created_at", "room", "author", "text", "state"]
     list_display_links = ["created_at"]
     list_filter = [("room", admin.RelatedOnlyFieldListFilter), RemovedFilter, "created_at"]
@@ -75,26 +133,20 @@ class CommentAdmin(admin.ModelAdmin[Comment]):
         count = actions.restore_comments(comments=queryset)
         self.message_user(request, f"Restored {count} comment(s).", messages.SUCCESS)
 
-    @admin.action(description="Ban the authors from this room and remove their comments here", permissions=["moderate"])
+    @admin.action(
+        description="Ban the authors from this room and remove all their comments here", permissions=["moderate"]
+    )
     def ban_in_room_and_remove(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        pairs = {(comment.author, comment.room) for comment in queryset.select_related("author", "room")}
-        removed = sum(
-            actions.ban_user(user=author, room=room, by=_moderator(request), remove_comments=True)
-            for author, room in pairs
-        )
-        self.message_user(
-            request, f"Banned {len(pairs)} author(s) here; removed {removed} comment(s).", messages.SUCCESS
-        )
+        pairs: dict[tuple[int, int], tuple[User, Room | None]] = {
+            (comment.author_id, comment.room_id): (comment.author, comment.room)
+            for comment in queryset.select_related("author", "room")
+        }
+        ban_and_remove(request, self, [pairs[key] for key in sorted(pairs)])
 
     @admin.action(description="Ban the authors everywhere and remove all their comments", permissions=["moderate"])
     def ban_everywhere_and_remove(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         authors = {comment.author for comment in queryset.select_related("author")}
-        removed = sum(
-            actions.ban_user(user=author, room=None, by=_moderator(request), remove_comments=True) for author in authors
-        )
-        self.message_user(
-            request, f"Banned {len(authors)} author(s) everywhere; removed {removed} comment(s).", messages.SUCCESS
-        )
+        ban_and_remove(request, self, [(author, None) for author in sorted(authors, key=lambda user: user.pk)])
 
     # The delete button removes softly too: moderation never loses a comment.
     def delete_model(self, request: HttpRequest, obj: Comment) -> None:
@@ -105,7 +157,7 @@ class CommentAdmin(admin.ModelAdmin[Comment]):
 
 
 @admin.register(Ban)
-class BanAdmin(admin.ModelAdmin[Ban]):
+class BanAdmin(TellsFinishedJobs, admin.ModelAdmin[Ban]):
     list_display = ["user", "room", "reason", "created_by", "created_at"]
     list_select_related = ["user", "room", "created_by"]
     search_fields = ["user__username", "room__slug", "room__title", "reason"]
@@ -119,8 +171,76 @@ class BanAdmin(admin.ModelAdmin[Ban]):
 
 
 @admin.register(BlockedWord)
-class BlockedWordAdmin(admin.ModelAdmin[BlockedWord]):
+class BlockedWordAdmin(TellsFinishedJobs, admin.ModelAdmin[BlockedWord]):
     list_display = ["word", "room", "created_at"]
     list_select_related = ["room"]
     search_fields = ["word", "room__slug", "room__title"]
     raw_id_fields = ["room"]
+
+
+@admin.register(ModerationJob)
+class ModerationJobAdmin(TellsFinishedJobs, admin.ModelAdmin[ModerationJob]):
+    """Bulk "ban and remove" jobs, read-only: what each removed so far and what is left."""
+
+    list_display = ["created_at", "target", "where", "moderator", "status", "removed_count", "left", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["target", "room", "moderator"]
+    search_fields = ["target__username", "moderator__username", "room__slug", "room__title"]
+    readonly_fields = [
+        "target",
+        "room",
+        "moderator",
+        "status",
+        "removed_count",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "notified_at",
+    ]
+    list_per_page = 50
+    actions = ["run_again"]
+
+    @admin.action(description="Run the selected unfinished jobs again", permissions=["moderate"])
+    def run_again(self, request: HttpRequest, queryset: QuerySet[ModerationJob]) -> None:
+        """For a job whose worker died: Redis redelivers it only after its visibility timeout."""
+        unfinished = list(queryset.exclude(status=ModerationJob.Status.DONE).values_list("pk", flat=True))
+        for job_id in unfinished:
+            transaction.on_commit(partial(run_moderation_job.delay, job_id))
+        self.message_user(request, f"Queued {len(unfinished)} job(s) again.", messages.SUCCESS)
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("comments.moderate_comment")
+
+    @admin.display(description="where")
+    def where(self, job: ModerationJob) -> str:
+        return job.room.title if job.room is not None else "everywhere"
+
+    @admin.display(description="comments left")
+    def left(self, job: ModerationJob) -> int:
+        return bulk.comments_in_scope(job).filter(removed_at__isnull=True).count()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ModerationJob | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ModerationJob | None = None) -> bool:
+        return False
+
+
+# Moderators ban from the user list too: "everywhere" only. Banning from one room starts from a
+# comment the user wrote there (the comment admin, filtered by room or searched by username).
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(TellsFinishedJobs, BaseUserAdmin[User]):
+    actions = ["ban_everywhere_and_remove"]
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("comments.moderate_comment")
+
+    @admin.action(description="Ban the users everywhere and remove all their comments", permissions=["moderate"])
+    def ban_everywhere_and_remove(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        ban_and_remove(request, self, [(user, None) for user in queryset.order_by("pk")])

@@ -107,3 +107,57 @@ class BlockedWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class ModerationJob(models.Model):
+    """A moderator's "ban and remove all their comments" order, carried out by a Celery task.
+
+    The ban is recorded when the job is opened; the task removes the author's visible comments in
+    the scope (`room`, or everywhere when empty) batch by batch, counting them in `removed_count`
+    in the same transaction as each batch. At most one unfinished job per author and scope.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    target = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderation_jobs")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, null=True, blank=True, related_name="moderation_jobs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    removed_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When the moderator was shown the result.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "room"],
+                condition=Q(room__isnull=False) & ~Q(status="done"),
+                name="moderationjob_one_open_per_room",
+            ),
+            models.UniqueConstraint(
+                fields=["target"],
+                condition=Q(room__isnull=True) & ~Q(status="done"),
+                name="moderationjob_one_open_everywhere",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="done", finished_at__isnull=False)
+                | (~Q(status="done") & Q(finished_at__isnull=True)),
+                name="moderationjob_finished_at_when_done",
+            ),
+        ]
+        indexes = [models.Index(fields=["moderator", "status"], name="moderationjob_moderator_idx")]
+
+    def __str__(self) -> str:
+        return f"ban {self.target} {self.scope} (job {self.pk})"
+
+    @property
+    def scope(self) -> str:
+        return f"from {self.room.title}" if self.room is not None else "everywhere"

@@ -16,9 +16,11 @@ MODERATOR_PERMISSIONS = [
     ("comments", "add_blockedword"),
     ("comments", "change_blockedword"),
     ("comments", "delete_blockedword"),
+    ("comments", "view_moderationjob"),
     ("rooms", "view_room"),
     ("rooms", "end_room"),
     ("rooms", "view_seat"),
+    ("auth", "view_user"),
 ]
 
 

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from comments.actions import post_comment, remove_comment
-from comments.models import Comment
+from comments.models import Comment, ModerationJob
 from conftest import PASSWORD
 from rooms.events import events_after
 from rooms.models import Room
@@ -127,15 +127,24 @@ def test_moderators_hold_only_moderation_permissions(mod) -> None:
     assert Comment.objects.count() == 0
 
 
-def test_a_moderator_bans_an_author_here_and_their_comments_go(as_mod: Client, room: Room, bob, carol, mod) -> None:
+def test_a_moderator_bans_an_author_here_and_their_comments_go(
+    as_mod: Client, room: Room, bob, carol, mod, tasks_run_here, django_capture_on_commit_callbacks
+) -> None:
     from comments.models import Ban
     from rooms.actions import create_room
 
     elsewhere = create_room(host=bob, title="Bob live")
     spam = [post_comment(room=room, author=carol, text=f"spam {n}") for n in range(2)]
     kept = post_comment(room=elsewhere, author=carol, text="fine over here")
-    page = as_mod.post(CHANGELIST, {"action": "ban_in_room_and_remove", "_selected_action": [spam[0].pk]}, follow=True)
-    assert "Banned 1 author(s) here; removed 2 comment(s)." in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = as_mod.post(
+            CHANGELIST, {"action": "ban_in_room_and_remove", "_selected_action": [spam[0].pk]}, follow=True
+        )
+    job = ModerationJob.objects.get()
+    assert f"Banned carol from Alice live; removing their comments in the background (job {job.pk})." in (
+        page.content.decode()
+    )
+    assert "Banned carol from Alice live; removed 2 comments." in as_mod.get(CHANGELIST).content.decode()
     assert Ban.objects.filter(user=carol, room=room, created_by=mod).exists()
     assert not Comment.objects.filter(room=room, removed_at__isnull=True).exists()
     assert [f["type"] for f in events_after(room.pk, 2)] == ["comment.removed", "comment.removed"]
@@ -143,14 +152,18 @@ def test_a_moderator_bans_an_author_here_and_their_comments_go(as_mod: Client, r
     assert kept.removed_at is None
 
 
-def test_a_moderator_bans_an_author_everywhere(as_mod: Client, room: Room, bob, carol) -> None:
+def test_a_moderator_bans_an_author_everywhere(
+    as_mod: Client, room: Room, bob, carol, tasks_run_here, django_capture_on_commit_callbacks
+) -> None:
     from comments.models import Ban
     from rooms.actions import create_room
 
     elsewhere = create_room(host=bob, title="Bob live")
     first = post_comment(room=room, author=carol, text="spam")
     post_comment(room=elsewhere, author=carol, text="more spam")
-    as_mod.post(CHANGELIST, {"action": "ban_everywhere_and_remove", "_selected_action": [first.pk]})
+    with django_capture_on_commit_callbacks(execute=True):
+        as_mod.post(CHANGELIST, {"action": "ban_everywhere_and_remove", "_selected_action": [first.pk]})
     assert Ban.objects.filter(user=carol, room=None).exists()
     assert not Comment.objects.filter(author=carol, removed_at__isnull=True).exists()
     assert [f["type"] for f in events_after(elsewhere.pk, 1)] == ["comment.removed"]
+    assert "Banned carol everywhere; removed 2 comments." in as_mod.get(CHANGELIST).content.decode()
