@@ -160,6 +160,9 @@ CELERY_TIMEZONE = "UTC"
 ROOM_ABANDONED_AFTER = env_int("ROOM_ABANDONED_AFTER", 60, minimum=1)
 # How often Celery beat runs that sweep, in seconds.
 ROOM_SWEEP_INTERVAL = env_int("ROOM_SWEEP_INTERVAL", 15, minimum=1)
+# A room socket with this many bytes queued for it is not reading: the server cuts it off (the
+# client resumes from its last `seq`) rather than buffer for it without bound.
+WEBSOCKET_MAX_QUEUED_BYTES = env_int("WEBSOCKET_MAX_QUEUED_BYTES", 4 * 1024 * 1024, minimum=16 * 1024)
 # How often Celery beat counts room figures (unique viewers, comments) and announces peaks.
 ROOM_STATS_INTERVAL = env_int("ROOM_STATS_INTERVAL", 30, minimum=1)
 

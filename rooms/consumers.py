@@ -21,6 +21,7 @@ from rooms.models import Room
 from rooms.protocol import FrameError, parse_frame
 from rooms.snapshot import room_state
 from rooms.stats import viewer_key
+from rooms.wire import DirectSocket, Frame
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     room: Room | None = None
     hub: RoomHub | None = None
+    _direct: DirectSocket | None = None
 
     async def connect(self) -> None:
         self.user = self.scope["user"]
@@ -54,6 +56,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.hub = await hubs().join(self.room, self)
         try:
             await self.accept()
+            self._direct = DirectSocket.find(self.base_send)
             await self._catch_up(self.room, self.hub)
         except BaseException:
             await hubs().leave(self.room.pk, self)
@@ -101,7 +104,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send_text(text)
 
     async def send_text(self, text: str) -> None:
-        await self.send(text_data=text)
+        if self._direct is not None and isinstance(text, Frame):
+            self._direct.write(text)  # the hub's frames: encoded once, straight to the socket
+        else:
+            await self.send(text_data=text)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, without its per-message `aclose_old_connections()` thread hop: every

@@ -33,6 +33,7 @@ from rooms import presence, stats
 from rooms.actions import note_present
 from rooms.events import events_after, room_group, to_text
 from rooms.models import Room
+from rooms.wire import Frame
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Socket(Protocol):
     user_id: int | None
     viewer_key: str  # who is watching, for unique-viewer counts (rooms.stats.viewer_key)
 
+    # `text` is a rooms.wire.Frame: the same object for every socket, encoded once if needed.
     async def on_event(self, seq: int, text: str) -> None: ...
 
     async def on_ephemeral(self, text: str) -> None: ...
@@ -134,8 +136,9 @@ class RoomHub:
         if kind == "room.event":
             await self._on_event(int(message["seq"]), message["event"], message["text"])
         elif kind == "room.direct":
+            frame = Frame(message["text"])
             for sock in [s for s in self.sockets if s.user_id == message["user_id"]]:
-                await self._write(sock, message["text"])
+                await self._write(sock, frame)
         elif kind == "room.reactions":
             self._incoming.update({k: int(v) for k, v in message["counts"].items()})
 
@@ -156,9 +159,10 @@ class RoomHub:
     async def _deliver(self, seq: int, event: str, text: str) -> None:
         self.last_seq = seq
         self.ended = self.ended or event == "room.ended"
+        frame = Frame(text)
         for sock in [*self.sockets, *self.watchers]:
             try:
-                await sock.on_event(seq, text)
+                await sock.on_event(seq, frame)
             except Exception:
                 # A socket that closed mid-send (channels #1820) leaves; the others go on.
                 logger.debug("room %s: dropping a listener that failed", self.room_id, exc_info=True)
@@ -173,7 +177,7 @@ class RoomHub:
             self.sockets.discard(sock)
 
     async def _broadcast(self, frame: dict[str, Any]) -> None:
-        text = to_text(frame)
+        text = Frame(to_text(frame))
         for sock in list(self.sockets):
             await self._write(sock, text)
 
