@@ -49,8 +49,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from processes import log_tail, stop_process  # bench/processes.py (the scripts run from bench/)
+from leanws import LeanSocket, open_lean  # bench/leanws.py (the scripts run from bench/)
+from processes import log_tail, stop_process  # bench/processes.py
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -61,6 +63,7 @@ PYTHON = str(VENV_PYTHON) if VENV_PYTHON.exists() else sys.executable
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 HOST = "127.0.0.1"
 REACTION = json.dumps({"type": "reaction.send", "kind": "heart"}, separators=(",", ":"))
+REACTION_BYTES = REACTION.encode()
 DRAIN_TIMEOUT = 15.0  # seconds after the last post for every viewer to get every comment
 SETTLE = 2.0  # seconds between the last viewer connecting and the steady window
 
@@ -275,14 +278,67 @@ async def open_socket(
 
 
 class Viewer:
-    __slots__ = ("closed", "got", "reactions", "unique", "ws")
+    """One viewer socket of a load process: every frame is handled in the socket's callback."""
 
-    def __init__(self, ws: ClientConnection, max_comments: int) -> None:
-        self.ws = ws
-        self.got = bytearray(max_comments)
+    __slots__ = ("before", "got", "reactions", "sock", "st", "state", "unique")
+
+    def __init__(self, st: WorkerState) -> None:
+        self.st = st
+        self.got = bytearray(st.max_comments)
         self.unique = 0
         self.reactions = 0
-        self.closed = False
+        self.before: list[str] = []  # frames that came before `room.state` (there must be none)
+        self.state: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.sock: LeanSocket | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.sock is None or self.sock.closed
+
+    def on_text(self, payload: bytes) -> None:
+        now = time.monotonic()
+        st = self.st
+        head = payload[:32]
+        if not self.state.done():
+            if b'"room.state"' in head[:24]:
+                self.state.set_result(None)
+            else:
+                self.before.append(payload[:120].decode(errors="replace"))
+            return
+        if b"comment.created" in head:
+            id_text, _, sent_text = json.loads(payload)["comment"]["text"].partition(":")
+            cid = int(id_text)
+            got = self.got
+            if cid >= len(got):
+                st.foreign += 1
+            elif got[cid]:
+                st.duplicates += 1
+            else:
+                got[cid] = 1
+                self.unique += 1
+                delay = now - float(sent_text)
+                st.latencies.append(delay)
+                if delay > st.reach[cid]:
+                    st.reach[cid] = delay
+        elif b'"reactions"' in head:
+            if st.t0 <= now <= st.t1:
+                self.reactions += 1
+        elif b'"error"' in head:
+            st.errors += 1
+            st.error_sample = st.error_sample or payload[:200].decode(errors="replace")
+
+
+async def open_viewer(url: str, origin: str, st: WorkerState) -> Viewer:
+    """Connect a viewer and wait for its first `room.state`."""
+    parts = urlsplit(url)
+    viewer = Viewer(st)
+    viewer.sock = await open_lean(parts.hostname or HOST, parts.port or 80, parts.path, origin, viewer.on_text)
+    try:
+        await asyncio.wait_for(viewer.state, 30)
+    except BaseException:
+        viewer.sock.abort()
+        raise
+    return viewer
 
 
 @dataclass
@@ -303,41 +359,6 @@ class WorkerState:
         self.reach = array("d", [0.0]) * self.max_comments
 
 
-async def read_frames(viewer: Viewer, st: WorkerState) -> None:
-    got, latencies, reach = viewer.got, st.latencies, st.reach
-    monotonic, loads = time.monotonic, json.loads
-    try:
-        async for raw in viewer.ws:
-            now = monotonic()
-            if isinstance(raw, bytes):
-                raw = raw.decode()
-            head = raw[:32]
-            if "comment.created" in head:
-                id_text, _, sent_text = loads(raw)["comment"]["text"].partition(":")
-                cid = int(id_text)
-                if cid >= len(got):
-                    st.foreign += 1
-                elif got[cid]:
-                    st.duplicates += 1
-                else:
-                    got[cid] = 1
-                    viewer.unique += 1
-                    delay = now - float(sent_text)
-                    latencies.append(delay)
-                    if delay > reach[cid]:
-                        reach[cid] = delay
-            elif '"reactions"' in head:
-                if st.t0 <= now <= st.t1:
-                    viewer.reactions += 1
-            elif '"error"' in head:
-                st.errors += 1
-                st.error_sample = st.error_sample or raw[:200]
-    except ConnectionClosed:
-        pass
-    finally:
-        viewer.closed = True
-
-
 async def send_reactions(viewers: list[Viewer], st: WorkerState, rng: random.Random, period: float) -> None:
     """Each viewer sends a heart about every `period` seconds in [t0, t1), jittered +-25 %."""
     await sleep_until(st.t0)
@@ -352,12 +373,10 @@ async def send_reactions(viewers: list[Viewer], st: WorkerState, rng: random.Ran
             viewer = viewers[n]
             if viewer.closed:
                 continue
-            try:
-                await viewer.ws.send(REACTION)
-                st.reactions_sent += 1
-            except ConnectionClosed:
+            if viewer.sock is None or not viewer.sock.send_text(REACTION_BYTES):
                 st.send_failures += 1
                 continue
+            st.reactions_sent += 1
             heapq.heappush(due, (when + period * rng.uniform(0.75, 1.25), n))
         await asyncio.sleep(0.02)
 
@@ -376,26 +395,22 @@ async def run_worker(conn: Connection, cfg: dict[str, Any]) -> None:
     st = WorkerState(cfg["max_comments"])
     rng = random.Random(cfg["seed"])  # noqa: S311 - jitter, not secrets
     viewers: list[Viewer] = []
-    readers: list[asyncio.Task[None]] = []
     failures, late_state, failure_sample, late_sample = 0, 0, "", ""
     started = time.monotonic()
     try:
         for first in range(0, cfg["viewers"], cfg["batch"]):
             count = min(cfg["batch"], cfg["viewers"] - first)
             opened = await asyncio.gather(
-                *(open_socket(cfg["url"], cfg["origin"]) for _ in range(count)), return_exceptions=True
+                *(open_viewer(cfg["url"], cfg["origin"], st) for _ in range(count)), return_exceptions=True
             )
             for item in opened:
                 if isinstance(item, BaseException):
                     failures += 1
                     failure_sample = failure_sample or repr(item)[:200]
                     continue
-                ws, before = item
-                late_state += bool(before)
-                late_sample = late_sample or " ".join(before)[:200]
-                viewer = Viewer(ws, cfg["max_comments"])
-                viewers.append(viewer)
-                readers.append(asyncio.create_task(read_frames(viewer, st)))
+                late_state += bool(item.before)
+                late_sample = late_sample or " ".join(item.before)[:200]
+                viewers.append(item)
         elapsed = time.monotonic() - started
         conn.send(("connected", len(viewers), failures, late_state, failure_sample, elapsed, late_sample))
 
@@ -439,10 +454,8 @@ async def run_worker(conn: Connection, cfg: dict[str, Any]) -> None:
             await control(conn, 30)  # "close"
     finally:
         for viewer in viewers:
-            viewer.ws.transport.abort()
-        for task in readers:
-            task.cancel()
-        await asyncio.gather(*readers, return_exceptions=True)
+            if viewer.sock is not None:
+                viewer.sock.abort()
 
 
 def load_worker(conn: Connection, cfg: dict[str, Any]) -> None:

@@ -85,6 +85,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # --- from the hub ----------------------------------------------------------------------
 
+    def write_now(self, seq: int | None, frame: Frame) -> bool:
+        """The hub's fast path: the frame goes straight to the socket when nothing is being
+        held back (the snapshot is sent) and the frame is the next one (or has no `seq`)."""
+        direct = self._direct
+        if direct is None or self._buffer is not None:
+            return False
+        if seq is not None:
+            if seq != self.last_seq + 1:
+                return False  # a repeat or a jump: on_event decides
+            self.last_seq = seq
+        direct.write(frame)
+        return True
+
     async def on_event(self, seq: int, text: str) -> None:
         if self._buffer is not None:
             self._buffer.append((seq, text))

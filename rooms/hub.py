@@ -22,7 +22,7 @@ import contextlib
 import logging
 import weakref
 from collections import Counter
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from channels.layers import get_channel_layer
 
@@ -68,11 +68,21 @@ class Socket(Protocol):
     async def on_ephemeral(self, text: str) -> None: ...
 
 
+@runtime_checkable
+class Viewer(Socket, Protocol):
+    """A viewer's socket (rooms.consumers.RoomConsumer), which can also take a frame at once."""
+
+    def write_now(self, seq: int | None, frame: Frame) -> bool:
+        """Write the frame without awaiting if the socket can (its direct path, nothing
+        buffered); False if it must go through `on_event` / `on_ephemeral` instead."""
+        ...
+
+
 class RoomHub:
     def __init__(self, room_id: int, host_id: int) -> None:
         self.room_id = room_id
         self.host_id = host_id
-        self.sockets: set[Socket] = set()  # viewers' sockets: counted as viewers
+        self.sockets: set[Viewer] = set()  # viewers' sockets: counted as viewers
         self.watchers: set[Socket] = set()  # in-process listeners (the media relay): not counted
         self.last_seq = 0
         self.ended = False
@@ -116,7 +126,7 @@ class RoomHub:
     def add_reaction(self, kind: str) -> None:
         self._outgoing[kind] += 1
 
-    def noticed(self, sock: Socket) -> None:
+    def noticed(self, sock: Viewer) -> None:
         """A viewer joined: count them (and their presence) at the next report."""
         if sock.viewer_key not in self._reported_keys:
             self._new_keys.add(sock.viewer_key)
@@ -160,20 +170,35 @@ class RoomHub:
         self.last_seq = seq
         self.ended = self.ended or event == "room.ended"
         frame = Frame(text)
-        for sock in [*self.sockets, *self.watchers]:
+        # Most sockets take the frame at once (no coroutine per socket); the rest are awaited.
+        waiting: list[Socket] = []
+        for sock in list(self.sockets):
             try:
-                await sock.on_event(seq, frame)
+                if not sock.write_now(seq, frame):
+                    waiting.append(sock)
             except Exception:
-                # A socket that closed mid-send (channels #1820) leaves; the others go on.
-                logger.debug("room %s: dropping a listener that failed", self.room_id, exc_info=True)
-                self.sockets.discard(sock)
-                self.watchers.discard(sock)
+                self._drop(sock)
+        for listener in [*waiting, *self.watchers]:
+            try:
+                await listener.on_event(seq, frame)
+            except Exception:
+                self._drop(listener)
 
-    async def _write(self, sock: Socket, text: str) -> None:
+    async def _write(self, sock: Viewer, text: Frame) -> None:
         try:
-            await sock.on_ephemeral(text)
+            if not sock.write_now(None, text):
+                await sock.on_ephemeral(text)
         except Exception:
-            logger.debug("room %s: dropping a socket that failed a send", self.room_id, exc_info=True)
+            self._drop(sock)
+
+    def _drop(self, sock: Socket) -> None:
+        """A socket that failed a send (one closing mid-send, channels #1820) leaves; the others go on."""
+        logger.debug("room %s: dropping a listener that failed", self.room_id, exc_info=True)
+        self.forget(sock)
+
+    def forget(self, sock: Socket) -> None:
+        self.watchers.discard(sock)
+        if isinstance(sock, Viewer):
             self.sockets.discard(sock)
 
     async def _broadcast(self, frame: dict[str, Any]) -> None:
@@ -266,9 +291,13 @@ class Hubs:
                 hub = RoomHub(room.pk, room.host_id)
                 await hub.start()
                 self._hubs[room.pk] = hub
-            (hub.sockets if viewer else hub.watchers).add(sock)
             if viewer:
+                if not isinstance(sock, Viewer):
+                    raise TypeError(f"{sock!r} cannot be a viewer")
+                hub.sockets.add(sock)
                 hub.noticed(sock)
+            else:
+                hub.watchers.add(sock)
             return hub
 
     async def leave(self, room_id: int, sock: Socket) -> None:
@@ -276,8 +305,7 @@ class Hubs:
             hub = self._hubs.get(room_id)
             if hub is None:
                 return
-            hub.sockets.discard(sock)
-            hub.watchers.discard(sock)
+            hub.forget(sock)
             if not hub.sockets and not hub.watchers:
                 del self._hubs[room_id]
                 await hub.stop()

@@ -27,6 +27,7 @@ from django.conf import settings
 from twisted.internet.tcp import Connection
 
 logger = logging.getLogger(__name__)
+_OPEN = AutobahnProtocol.STATE_OPEN
 
 
 class Frame(str):
@@ -81,25 +82,30 @@ class DirectSocket:
 
     @property
     def open(self) -> bool:
-        return bool(self.protocol.state == AutobahnProtocol.STATE_OPEN and self.transport.connected)
+        return bool(self.protocol.state == _OPEN and self.transport.connected)
 
     def queued(self) -> int:
         t = self.transport
         return len(t.dataBuffer) - t.offset + t._tempDataLen
 
     def write(self, frame: Frame) -> None:
-        """Send the frame now if nothing waits before it, else queue it behind what waits."""
-        if not self.open:
+        """Send the frame now if nothing waits before it, else queue it behind what waits.
+        (Runs once per socket per frame: kept to a few attribute reads and one send.)"""
+        t = self.transport
+        if self.protocol.state != _OPEN or not t.connected or t._writeDisconnected:
             return  # closing: the hub drops the socket when it disconnects
         data = frame.wire
-        t = self.transport
-        queued = self.queued()
-        if queued == 0 and not t._writeDisconnected:
-            sent = t.writeSomeData(data)
-            if isinstance(sent, int) and sent >= 0:
-                if sent == len(data):
-                    return
-                data = data[sent:]
+        queued = len(t.dataBuffer) - t.offset + t._tempDataLen
+        if queued == 0:
+            try:
+                sent = t.socket.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                sent = 0  # the connection is going: Twisted finds out on its next read or write
+            if sent == len(data):
+                return
+            data = data[sent:]
         elif queued > settings.WEBSOCKET_MAX_QUEUED_BYTES:
             logger.info("cutting off %s: %d bytes unread", self.protocol.client_addr, queued)
             t.abortConnection()  # type: ignore[no-untyped-call]
