@@ -44,6 +44,8 @@ def start_django(**env: str) -> subprocess.CompletedProcess[str]:
         ({"DEBUG": "1", "WEBHOOK_RETRY_BASE": "soon"}, "WEBHOOK_RETRY_BASE"),
         ({"DEBUG": "1", "WEBHOOK_RETRY_MAX": "nan"}, "WEBHOOK_RETRY_MAX"),
         ({"DEBUG": "1", "WEBHOOK_TIMEOUT": "0"}, "WEBHOOK_TIMEOUT"),
+        ({"DEBUG": "1", "REDIS_URL": "redis://cache:6379/0", "CELERY_VISIBILITY_TIMEOUT": "1"}, "CELERY_VISIBILITY"),
+        ({"DEBUG": "1", "WEBSOCKET_MAX_QUEUED_BYTES": "100"}, "WEBSOCKET_MAX_QUEUED_BYTES"),
     ],
 )
 def test_it_refuses_to_start_with_a_bad_value(env: dict[str, str], named: str) -> None:
