@@ -34,18 +34,32 @@ def room_group(room_id: int) -> str:
 
 def append_event(room: Room, event_type: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Number, store and (after commit) broadcast one event; returns the wire frame."""
+    return append_events(room, [(event_type, fields)])[0]
+
+
+def append_events(room: Room, events: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Number, store and (after commit) broadcast several events of one room, in order, with one
+    UPDATE and one INSERT however many there are (bulk moderation removes hundreds at a time)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("append_event must run inside the transaction of the change it describes")
-    Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
-    seq = Room.objects.values_list("last_seq", flat=True).get(pk=room.pk)
-    room.last_seq = seq
-    frame = {"type": event_type, "seq": seq, **fields}
-    RoomEvent.objects.create(room=room, seq=seq, type=event_type, frame=frame)
-    if event_type in WEBHOOK_EVENTS:
-        outbox.emit(event_type, room=room, data=fields, seq=seq)
-    message = {"type": "room.event", "seq": seq, "event": event_type, "text": to_text(frame)}
-    transaction.on_commit(lambda: _group_send(room.pk, message))
-    return frame
+    if not events:
+        return []
+    Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + len(events))
+    last_seq = Room.objects.values_list("last_seq", flat=True).get(pk=room.pk)
+    room.last_seq = last_seq
+    first = last_seq - len(events) + 1
+    frames = [{"type": event_type, "seq": first + n, **fields} for n, (event_type, fields) in enumerate(events)]
+    RoomEvent.objects.bulk_create(
+        [RoomEvent(room=room, seq=frame["seq"], type=frame["type"], frame=frame) for frame in frames]
+    )
+    for frame, (event_type, fields) in zip(frames, events, strict=True):
+        if event_type in WEBHOOK_EVENTS:
+            outbox.emit(event_type, room=room, data=fields, seq=frame["seq"])
+    messages = [
+        {"type": "room.event", "seq": frame["seq"], "event": frame["type"], "text": to_text(frame)} for frame in frames
+    ]
+    transaction.on_commit(lambda: _group_send_all(room.pk, messages))
+    return frames
 
 
 def send_to_user(room: Room, user_id: int, frame: dict[str, Any]) -> None:
@@ -66,14 +80,23 @@ def events_after(room_id: int, seq: int, *, limit: int | None = None) -> list[di
 
 
 def _group_send(room_id: int, message: dict[str, Any]) -> None:
+    _group_send_all(room_id, [message])
+
+
+def _group_send_all(room_id: int, messages: list[dict[str, Any]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(room_group(room_id), message)
+        async_to_sync(_send_in_order)(layer, room_group(room_id), messages)
     except Exception:
         # A stored event is not lost: sockets fill the gap from the stream when the next one arrives.
-        logger.exception("could not send %s to room %s", message["type"], room_id)
+        logger.exception("could not send %s to room %s", messages[0]["type"], room_id)
+
+
+async def _send_in_order(layer: Any, group: str, messages: list[dict[str, Any]]) -> None:
+    for message in messages:
+        await layer.group_send(group, message)
 
 
 RESUME_MAX_EVENTS = 1000
