@@ -30,7 +30,7 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the Celery worker)"
-	@$(BIN)/celery -A liverooms worker --beat --pool=solo --loglevel=WARNING & worker=$$!; \
+	@$(BIN)/celery -A liverooms worker --beat --pool=solo -Q celery,webhooks --loglevel=WARNING & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) liverooms.asgi:application
 
