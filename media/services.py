@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from liverooms.db import db_async
+from media.ice import ice_servers
 from media.relay import Relays, RoomRelay
 from rooms import seats
 from rooms.hub import hubs
@@ -67,7 +68,9 @@ async def relay_for(room: Room) -> RoomMedia:
     if media is not None:
         return media
     _close_on_shutdown()
-    relay = relays.get(_key(room.pk), on_publishing=lambda index, on: _publishing(room.pk, index, on))
+    relay = relays.get(
+        _key(room.pk), on_publishing=lambda index, on: _publishing(room.pk, index, on), ice_servers=ice_servers()
+    )
     media = _rooms[room.pk] = RoomMedia(room=room, relay=relay)
     for seat in await db_async(lambda: list(Seat.objects.filter(room=room)))():
         relay.set_forwarding(seat.index, video=seat.camera, audio=seat.mic)

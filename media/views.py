@@ -13,15 +13,13 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from liverooms.aio import detached
 from liverooms.db import db_async
 from media import services
+from media.http import SDP, add_ice_links, cross_origin
 from media.relay import BadOffer, RelayClosed, SeatBusy
 from rooms.models import Room, Seat
-
-SDP = "application/sdp"
 
 
 def _text(status: int, message: str) -> HttpResponse:
@@ -31,7 +29,7 @@ def _text(status: int, message: str) -> HttpResponse:
 def _created(location: str, answer: str) -> HttpResponse:
     response = HttpResponse(answer, status=201, content_type=SDP)
     response["Location"] = location
-    return response
+    return add_ice_links(response)
 
 
 def _is_sdp(request: HttpRequest) -> bool:
@@ -85,7 +83,7 @@ async def _negotiate(offer: Coroutine[Any, Any, tuple[str, str]]) -> tuple[str, 
 
 
 @csrf_exempt  # bearer requests need no CSRF token; cookie requests are checked in the view
-@require_http_methods(["POST"])
+@cross_origin("POST", accept_sdp=True)
 async def whip(request: HttpRequest, slug: str) -> HttpResponse:
     room = await _offered_room(request, slug)
     if isinstance(room, HttpResponse):
@@ -110,7 +108,7 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @csrf_exempt  # watching needs no credentials
-@require_http_methods(["POST"])
+@cross_origin("POST", accept_sdp=True)
 async def whep(request: HttpRequest, slug: str) -> HttpResponse:
     room = await _offered_room(request, slug)
     if isinstance(room, HttpResponse):
@@ -126,7 +124,7 @@ async def whep(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @csrf_exempt  # the session URL itself is the unguessable capability (RFC 9725 §4.3)
-@require_http_methods(["DELETE"])
+@cross_origin("DELETE")  # no PATCH: the relay gathers every candidate up front (no trickle ICE)
 async def end_session(request: HttpRequest, slug: str, session: str) -> HttpResponse:
     room = await db_async(Room.objects.filter(slug=slug).first)()
     media = services.media_of(room.pk) if room is not None else None
