@@ -128,6 +128,7 @@ async def test_an_offer_without_a_usable_codec_gets_400_naming_it(relays: None, 
         message = response.content.decode()
         assert "Opus audio" in message
         assert "VP8" in message
+        assert "H.264" in message
         assert response["Access-Control-Allow-Origin"] == "*"
     finally:
         await viewer.close()

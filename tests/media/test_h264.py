@@ -1,0 +1,121 @@
+"""H.264 publishers and viewers with real aiortc peers: frames pass through where the codecs match,
+and are transcoded once per seat (never per viewer) where they do not."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+import av
+import pytest
+
+from media.relay import RoomRelay
+from media.transcode import Transcoder
+from tests.media.peers import Publisher, Viewer, luma_of, next_frame, seat_level, wait_for
+
+TOLERANCE = 12
+H264, VP8 = "video/H264", "video/VP8"
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[RoomRelay]:
+    relay = RoomRelay("room-h264")
+    try:
+        yield relay
+    finally:
+        await relay.close()
+        assert relay.session_count() == 0
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[list[Publisher | Viewer]]:
+    peers: list[Publisher | Viewer] = []
+    try:
+        yield peers
+    finally:
+        for peer in peers:
+            await peer.close()
+
+
+def video_codec_of(answer: str) -> str:
+    video = next(section for section in answer.split("\r\nm=")[1:] if section.startswith("video"))
+    match = re.search(r"^a=rtpmap:\d+ ([^/]+)/", video, re.MULTILINE)
+    assert match
+    return match.group(1)
+
+
+def transcoders(relay: RoomRelay, seat: int) -> dict[str, Transcoder]:
+    return relay._seats[seat].transcoders
+
+
+async def test_an_h264_seat_reaches_h264_and_vp8_viewers_with_one_transcode(
+    relay: RoomRelay, peers: list[Publisher | Viewer]
+) -> None:
+    publisher = Publisher(2, video_codec=H264)
+    peers.append(publisher)
+    answer = await publisher.start(relay)
+    assert video_codec_of(answer) == "H264"
+
+    h264_viewers = [Viewer(4, video_codec=H264) for _ in range(2)]
+    vp8_viewers = [Viewer(4, video_codec=VP8) for _ in range(3)]
+    peers.extend(h264_viewers + vp8_viewers)
+    for viewer in h264_viewers + vp8_viewers:
+        await viewer.start(relay)
+    assert {video_codec_of(v.answer) for v in h264_viewers} == {"H264"}
+    assert {video_codec_of(v.answer) for v in vp8_viewers} == {"VP8"}
+
+    levels = await asyncio.gather(*(luma_of(v.track(2, "video"), frames=5, within=10) for v in peers[1:]))
+    assert all(abs(level - seat_level(2)) < TOLERANCE for level in levels), levels
+    for viewer in h264_viewers + vp8_viewers:
+        assert isinstance(await next_frame(viewer.track(2, "audio")), av.AudioFrame)
+
+    # three VP8 viewers, one transcoder; the H.264 viewers get the publisher's own frames
+    assert list(transcoders(relay, 2)) == ["vp8"]
+    transcoder = transcoders(relay, 2)["vp8"]
+    assert transcoder.source == "h264"
+    assert transcoder.frames_out > 0
+
+    # the VP8 viewers leave: the transcoder goes with them
+    for viewer in vp8_viewers:
+        assert viewer.session_id is not None
+        assert await relay.end_session(viewer.session_id)
+    await wait_for(lambda: not transcoders(relay, 2), within=5, what="transcoder stopped")
+    transcoder.join(timeout=5)
+
+
+async def test_a_vp8_seat_reaches_an_h264_only_player(relay: RoomRelay, peers: list[Publisher | Viewer]) -> None:
+    publisher = Publisher(0, video_codec=VP8)
+    player = Viewer(1, video_codec=H264)
+    peers.extend([publisher, player])
+    await publisher.start(relay)
+    await player.start(relay)
+    assert video_codec_of(player.answer) == "H264"
+    assert abs(await luma_of(player.track(0, "video"), frames=5, within=10) - seat_level(0)) < TOLERANCE
+    assert list(transcoders(relay, 0)) == ["h264"]
+
+
+async def test_a_publisher_change_of_codec_keeps_every_viewer_watching(
+    relay: RoomRelay, peers: list[Publisher | Viewer]
+) -> None:
+    """A seat goes from a browser's VP8 to FFmpeg's H.264: the same viewers, no renegotiation."""
+    vp8_viewer, h264_viewer = Viewer(4, video_codec=VP8), Viewer(4, video_codec=H264)
+    first = Publisher(1, video_codec=VP8)
+    peers.extend([vp8_viewer, h264_viewer, first])
+    await vp8_viewer.start(relay)
+    await h264_viewer.start(relay)
+    await first.start(relay)
+    for viewer in (vp8_viewer, h264_viewer):
+        assert abs(await luma_of(viewer.track(1, "video"), frames=3, within=10) - seat_level(1)) < TOLERANCE
+    assert first.session_id is not None
+    await relay.end_session(first.session_id)
+    assert not transcoders(relay, 1)
+
+    second = Publisher(1, video_codec=H264)
+    peers.append(second)
+    await second.start(relay)
+    await wait_for(lambda: relay.is_publishing(1), what="second publisher")
+    for viewer in (vp8_viewer, h264_viewer):
+        assert abs(await luma_of(viewer.track(1, "video"), frames=8, within=10) - seat_level(1)) < TOLERANCE
+    assert list(transcoders(relay, 1)) == ["vp8"]
+    assert transcoders(relay, 1)["vp8"].source == "h264"
