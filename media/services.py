@@ -36,6 +36,7 @@ class RoomMedia:
     room: Room
     relay: RoomRelay
     publishers: dict[int, str] = field(default_factory=dict)  # seat index -> WHIP session id
+    publisher_tokens: dict[int, str] = field(default_factory=dict)  # seat index -> bearer token it used
     user_id: int | None = None  # (rooms.hub.Socket) not a user's socket
 
     async def on_event(self, seq: int, text: str) -> None:
@@ -53,6 +54,22 @@ class RoomMedia:
 
     async def on_ephemeral(self, text: str) -> None:
         """Ephemeral frames (reactions, viewer counts) are for people, not the relay."""
+
+    def published(self, index: int, session: str, token: str | None) -> None:
+        """A WHIP session now publishes seat `index` (with `token`, or a session cookie)."""
+        self.publishers[index] = session
+        if token is None:
+            self.publisher_tokens.pop(index, None)
+        else:
+            self.publisher_tokens[index] = token
+
+    async def revoke(self, index: int, token: str | None) -> bool:
+        """The seat's token was replaced: end the seat's stream if it was published with `token`."""
+        if token is None or self.publisher_tokens.get(index) != token:
+            return False
+        del self.publisher_tokens[index]
+        session = self.publishers.pop(index, None)
+        return session is not None and await self.relay.end_session(session)
 
 
 _rooms: dict[int, RoomMedia] = {}

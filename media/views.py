@@ -10,15 +10,18 @@ from collections.abc import Coroutine
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from liverooms.aio import detached
 from liverooms.db import db_async
+from liverooms.errors import ActionError
 from media import services
 from media.http import SDP, add_ice_links, cross_origin
 from media.relay import BadOffer, RelayClosed, SeatBusy
+from rooms import seats
 from rooms.models import Room, Seat
 
 
@@ -103,7 +106,7 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
     if isinstance(result, HttpResponse):
         return result
     session, answer = result
-    media.publishers[seat.index] = session
+    media.published(seat.index, session, token)
     return _created(f"/rooms/{room.slug}/whip/{session}", answer)
 
 
@@ -133,4 +136,28 @@ async def end_session(request: HttpRequest, slug: str, session: str) -> HttpResp
     for index, publisher in list(media.publishers.items()):
         if publisher == session:
             del media.publishers[index]
+            media.publisher_tokens.pop(index, None)
     return HttpResponse(status=204)
+
+
+TOKEN_REFUSAL_STATUS = {"unauthenticated": 401, "room_ended": 403, "forbidden": 403}
+
+
+@require_POST  # the studio page, signed in, with its CSRF token (no CORS: not for other origins)
+async def rotate_token(request: HttpRequest, slug: str) -> HttpResponse:
+    """Replace the caller's WHIP bearer token; a stream published with the old one ends now.
+
+    Served with the room's WHIP requests (the same process holds its relay)."""
+    room = await db_async(Room.objects.filter(slug=slug).first)()
+    if room is None:
+        return _text(404, "No such live.")
+    try:
+        seat, old = await db_async(seats.rotate_publish_token)(room=room, user=await request.auser())
+    except ActionError as error:
+        return JsonResponse(
+            {"code": error.code, "message": error.message}, status=TOKEN_REFUSAL_STATUS.get(error.code, 400)
+        )
+    media = services.media_of(room.pk)
+    if media is not None:
+        await media.revoke(seat.index, old)
+    return JsonResponse({"url": f"/rooms/{room.slug}/whip", "token": seat.publish_token})

@@ -5,12 +5,17 @@ HTTP and ICE/DTLS work inside `avformat_write_header` without releasing the GIL,
 share a process with the asyncio server it talks to. The picture is one flat luma level, so a
 viewer can tell whose picture it decoded. Exit status 0 after `--seconds` of media, 1 with FFmpeg's
 error on stderr otherwise.
+
+`--command "ffmpeg … -f whip … URL"` takes the URL, the muxer's options and the video encoder's
+options from an `ffmpeg` command line (the one the studio shows), in place of the other flags.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
+import shlex
 import sys
 import time
 from fractions import Fraction
@@ -28,14 +33,42 @@ def whip_options(token: str, cert: str | None, key: str | None) -> dict[str, str
     return options
 
 
-def publish(url: str, options: dict[str, str], *, seconds: float, level: int) -> None:
+DEFAULT_X264 = {"profile": "baseline", "preset": "ultrafast", "tune": "zerolatency", "g": str(FPS), "bf": "0"}
+#: ffmpeg CLI flags -> (which options, option name)
+CLI_OPTIONS = {
+    "-authorization": ("whip", "authorization"),
+    "-cert_file": ("whip", "cert_file"),
+    "-key_file": ("whip", "key_file"),
+    "-handshake_timeout": ("whip", "handshake_timeout"),
+    "-profile:v": ("x264", "profile"),
+    "-preset": ("x264", "preset"),
+    "-tune": ("x264", "tune"),
+    "-g": ("x264", "g"),
+    "-bf": ("x264", "bf"),
+}
+
+
+def plan_from_command(command: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(WHIP URL, muxer options, x264 options) of an `ffmpeg … -f whip … URL` command line."""
+    args = shlex.split(command)
+    if args[0] != "ffmpeg" or "whip" not in args or args[args.index("whip") - 1] != "-f":
+        raise ValueError(f"not an ffmpeg command with a whip output: {command!r}")
+    if args[args.index("-c:v") + 1] != "libx264" or args[args.index("-c:a") + 1] != "libopus":
+        raise ValueError("expected libx264 video and libopus audio")
+    options: dict[str, dict[str, str]] = {"whip": {}, "x264": {}}
+    for flag, value in itertools.pairwise(args):
+        if flag in CLI_OPTIONS:
+            which, name = CLI_OPTIONS[flag]
+            options[which][name] = value
+    return args[-1], options["whip"], options["x264"]
+
+
+def publish(
+    url: str, options: dict[str, str], *, seconds: float, level: int, x264: dict[str, str] | None = None
+) -> None:
     container = av.open(url, "w", format="whip", options=options)
     try:
-        video = container.add_stream(
-            "libx264",
-            rate=FPS,
-            options={"profile": "baseline", "preset": "ultrafast", "tune": "zerolatency", "g": str(FPS), "bf": "0"},
-        )
+        video = container.add_stream("libx264", rate=FPS, options=x264 or DEFAULT_X264)
         video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         audio = container.add_stream("libopus", rate=SAMPLE_RATE)
         audio.layout = "stereo"
@@ -67,15 +100,22 @@ def publish(url: str, options: dict[str, str], *, seconds: float, level: int) ->
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("url")
-    parser.add_argument("--token", required=True)
+    parser.add_argument("url", nargs="?")
+    parser.add_argument("--token")
+    parser.add_argument("--command")
     parser.add_argument("--cert")
     parser.add_argument("--key")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--level", type=int, default=140)
     args = parser.parse_args()
+    if args.command:
+        url, options, x264 = plan_from_command(args.command)
+    elif args.url and args.token:
+        url, options, x264 = args.url, whip_options(args.token, args.cert, args.key), DEFAULT_X264
+    else:
+        parser.error("give a URL and --token, or --command")
     try:
-        publish(args.url, whip_options(args.token, args.cert, args.key), seconds=args.seconds, level=args.level)
+        publish(url, options, seconds=args.seconds, level=args.level, x264=x264)
     except av.FFmpegError as exc:
         print(f"ffmpeg whip: {exc}", file=sys.stderr)
         return 1
