@@ -6,16 +6,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import av
 import pytest
+from channels.db import database_sync_to_async
+from django.db import connection
 
 from media.relay import RoomRelay
+from rooms.models import Room, Seat
+from rooms.seats import rotate_publish_token
 from tests.media.certificates import p256_certificate
 from tests.media.peers import Viewer, luma_of, next_frame, wait_for
 from tests.media.whip_front import whip_front
+from tests.servers import database_url_of, free_port, port_open, running
 
 TOKEN = "ffmpeg-test-token"
 LEVEL = 170  # FFmpeg's picture: a luma no aiortc test publisher uses
@@ -97,3 +103,56 @@ async def test_ffmpeg_with_its_own_p224_certificate_is_told_what_to_do(
     assert "-cert_file" in failures[0]
     assert "P-256" in failures[0]
     assert relay.session_count() == 0
+
+
+@pytest.fixture
+def server(transactional_db: None) -> Iterator[str]:
+    """daphne serving the app on the test database."""
+    port = free_port()
+    env = {"DATABASE_URL": database_url_of(connection.settings_dict), "ALLOWED_HOSTS": "127.0.0.1"}
+    args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
+    with running(args, env=env, ready=lambda: port_open(port)):
+        yield f"http://127.0.0.1:{port}"
+
+
+def _post_sdp(url: str, sdp: str) -> tuple[int, str]:
+    request = urllib.request.Request(  # noqa: S310 - the test's own server
+        url, data=sdp.encode(), headers={"Content-Type": "application/sdp"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
+        return response.status, response.read().decode()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_ffmpeg_publishes_to_a_seat_of_the_real_server_with_its_token(
+    server: str, room: Room, tmp_path: Path
+) -> None:
+    """daphne serving the app; FFmpeg with the seat's bearer token; an aiortc WHEP viewer over HTTP."""
+    cert, key = p256_certificate(tmp_path)
+    token = await database_sync_to_async(lambda: Seat.objects.get(room=room, index=0).publish_token)()
+    assert token
+    whip, whep = f"{server}/rooms/{room.slug}/whip", f"{server}/rooms/{room.slug}/whep"
+    viewer = Viewer(1)
+    publisher = await start_ffmpeg(whip, "--token", token, "--cert", str(cert), "--key", str(key), seconds=60)
+    try:
+        publishing = lambda: Seat.objects.get(room=room, index=0).publishing  # noqa: E731
+        for _ in range(200):
+            if await database_sync_to_async(publishing)():
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("FFmpeg never published")
+        status, answer = await asyncio.to_thread(_post_sdp, whep, await viewer.offer())
+        assert status == 201
+        await viewer.accept(answer)
+        assert abs(await luma_of(viewer.track(0, "video"), frames=5, within=10) - LEVEL) < TOLERANCE
+        assert isinstance(await next_frame(viewer.track(0, "audio")), av.AudioFrame)
+    finally:
+        publisher.kill()
+        await publisher.communicate()
+        await viewer.close()
+
+    # a replaced token is refused: FFmpeg's POST gets 403 and it gives up
+    await database_sync_to_async(rotate_publish_token)(room=room, user=room.host)
+    status, stderr = await finish(await start_ffmpeg(whip, "--token", token, "--cert", str(cert), "--key", str(key)))
+    assert status == 1, stderr
