@@ -17,6 +17,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,9 @@ BITRATE = 1_000_000
 GOP = 300
 #: seconds a closing relay waits for a transcoder thread to finish its frame
 STOP_WAIT = 5.0
+#: at most one requested key frame per this many seconds (a key frame costs several delta frames;
+#: every viewer that joins or lost packets asks, and they must not make every frame a key frame)
+MIN_KEYFRAME_GAP = 0.5
 
 DECODER = {"vp8": "libvpx", "h264": "h264"}
 ENCODER = {"vp8": "libvpx", "h264": "libx264"}
@@ -66,6 +70,7 @@ class Transcoder:
         # counters (tests, bench)
         self.frames_in = 0
         self.frames_out = 0
+        self.keyframes_out = 0
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name=f"transcode-{source}-{target}", daemon=True)
         self._thread.start()
@@ -90,7 +95,8 @@ class Transcoder:
             self._need_keyframe()
 
     def force_keyframe(self) -> None:
-        """The next encoded frame is a key frame (a viewer joined or lost packets)."""
+        """Encode a key frame soon (a viewer joined or lost packets): the next frame, or the first
+        one MIN_KEYFRAME_GAP after the last requested key frame."""
         self._force_keyframe.set()
 
     def stop(self) -> None:
@@ -123,12 +129,15 @@ class Transcoder:
         encoder.bit_rate = BITRATE
         encoder.gop_size = GOP
         encoder.max_b_frames = 0
+        encoder.thread_count = 1  # one core's worth per seat at most; frame threads would add delay
         encoder.options = dict(ENCODER_OPTIONS[self.target])
         return encoder
 
     def _run(self) -> None:
         decoder: Any = av.CodecContext.create(DECODER[self.source], "r")
+        decoder.thread_count = 1  # frame threading would hold frames back (latency) for no gain here
         encoder: Any = None
+        last_forced = -MIN_KEYFRAME_GAP
         while True:
             item = self._queue.get()
             if item is None:
@@ -151,8 +160,10 @@ class Transcoder:
                 frame = frame.reformat(format="yuv420p") if frame.format.name != "yuv420p" else frame
                 frame.pts = pts
                 frame.time_base = VIDEO_TIME_BASE
-                if self._force_keyframe.is_set():
+                now = time.monotonic()
+                if self._force_keyframe.is_set() and now - last_forced >= MIN_KEYFRAME_GAP:
                     self._force_keyframe.clear()
+                    last_forced = now
                     frame.pict_type = PictureType.I
                 else:
                     frame.pict_type = PictureType.NONE
@@ -177,4 +188,5 @@ class Transcoder:
         if self._stopped:
             return
         self.frames_out += 1
+        self.keyframes_out += keyframe
         self._emit(packet, keyframe)

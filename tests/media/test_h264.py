@@ -119,3 +119,47 @@ async def test_a_publisher_change_of_codec_keeps_every_viewer_watching(
         assert abs(await luma_of(viewer.track(1, "video"), frames=8, within=10) - seat_level(1)) < TOLERANCE
     assert list(transcoders(relay, 1)) == ["vp8"]
     assert transcoders(relay, 1)["vp8"].source == "h264"
+
+
+def _h264_frames(count: int) -> list[bytes]:
+    from fractions import Fraction
+
+    encoder = av.CodecContext.create("libx264", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = 320, 240, "yuv420p"
+    encoder.time_base, encoder.framerate = Fraction(1, 30), 30
+    encoder.options = {"profile": "baseline", "tune": "zerolatency", "preset": "ultrafast"}
+    frames = []
+    for index in range(count + 1):
+        picture = None
+        if index < count:
+            picture = av.VideoFrame(320, 240, "yuv420p")
+            for plane, value in zip(picture.planes, (60 + index, 128, 128), strict=True):
+                plane.update(bytes([value]) * plane.buffer_size)
+            picture.pts = index
+        frames.extend(bytes(packet) for packet in encoder.encode(picture))
+    return frames
+
+
+async def test_a_transcoder_keeps_up_and_does_not_turn_every_frame_into_a_key_frame() -> None:
+    """Viewers asking on every frame (each joining viewer does, until its key frame comes) get at
+    most one key frame per MIN_KEYFRAME_GAP; every fed frame comes out, in order."""
+    from media.h264 import is_h264_keyframe
+    from media.transcode import MIN_KEYFRAME_GAP
+
+    out: list[tuple[int, bool]] = []
+    transcoder = Transcoder("h264", "vp8", emit=lambda p, key: out.append((p.pts, key)), need_keyframe=lambda: None)
+    frames = _h264_frames(45)
+    started = asyncio.get_running_loop().time()
+    try:
+        for index, data in enumerate(frames):
+            transcoder.force_keyframe()
+            transcoder.feed(data, index * 3000, is_h264_keyframe(data))
+            await asyncio.sleep(1 / 30)
+        await wait_for(lambda: len(out) == len(frames), within=5, what="every frame transcoded")
+    finally:
+        await transcoder.stopped()
+    elapsed = asyncio.get_running_loop().time() - started
+    assert [pts for pts, _ in out] == [index * 3000 for index in range(len(frames))]
+    assert out[0][1]  # a VP8 stream starts with a key frame
+    assert sum(key for _, key in out) <= elapsed / MIN_KEYFRAME_GAP + 1
+    assert transcoder.dropped == 0
