@@ -7,8 +7,10 @@ and codec: it decodes the seat's frames once and encodes them once, and every vi
 shares the result (`media.relay`). It exists only while such a viewer is watching that seat.
 
 The codec work runs in the transcoder's own thread, fed through a bounded queue, so the event loop
-only hands frames over. A backlog (the machine too slow) drops frames and restarts at the
-publisher's next key frame rather than falling behind.
+only hands frames over. Decoding is cheap and must see every frame (each depends on the previous
+one); encoding is where the time goes, so a transcoder falling behind (a busy machine) skips
+encoding frames while a backlog waits: its viewers get fewer frames per second, not a frozen
+picture. Only a full queue drops frames, and then it restarts at the publisher's next key frame.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 #: frames waiting for the transcoder thread before it counts as overloaded (~0.5 s at 30 fps)
 MAX_BACKLOG = 15
+#: with this many frames waiting, decode the next one but do not encode it (catch up)
+SKIP_ENCODE_BACKLOG = 2
 #: bits per second of the re-encoded stream
 BITRATE = 1_000_000
 #: a key frame at least this often (frames), besides the ones viewers ask for
@@ -71,6 +75,7 @@ class Transcoder:
         self.frames_in = 0
         self.frames_out = 0
         self.keyframes_out = 0
+        self.skipped = 0  # decoded, not encoded (catching up)
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name=f"transcode-{source}-{target}", daemon=True)
         self._thread.start()
@@ -152,6 +157,9 @@ class Transcoder:
                 logger.debug("transcode %s->%s: undecodable frame: %s", self.source, self.target, exc)
                 if not self._post(self._lost_sync):
                     return
+                continue
+            if encoder is not None and self._queue.qsize() >= SKIP_ENCODE_BACKLOG:
+                self.skipped += len(frames)
                 continue
             for frame in frames:
                 if encoder is None or (encoder.width, encoder.height) != (frame.width, frame.height):

@@ -163,3 +163,23 @@ async def test_a_transcoder_keeps_up_and_does_not_turn_every_frame_into_a_key_fr
     assert out[0][1]  # a VP8 stream starts with a key frame
     assert sum(key for _, key in out) <= elapsed / MIN_KEYFRAME_GAP + 1
     assert transcoder.dropped == 0
+
+
+async def test_a_transcoder_behind_skips_encoding_not_decoding() -> None:
+    """A burst (the thread fell behind): every frame is decoded, the backlog is not encoded, nothing
+    is dropped, and what comes out is in order, starting with a key frame."""
+    from media.h264 import is_h264_keyframe
+
+    out: list[tuple[int, bool]] = []
+    transcoder = Transcoder("h264", "vp8", emit=lambda p, key: out.append((p.pts, key)), need_keyframe=lambda: None)
+    frames = _h264_frames(12)
+    try:
+        for index, data in enumerate(frames):
+            transcoder.feed(data, index * 3000, is_h264_keyframe(data))
+        await wait_for(lambda: len(out) + transcoder.skipped == len(frames), within=5, what="the burst worked off")
+    finally:
+        await transcoder.stopped()
+    assert transcoder.dropped == 0
+    assert transcoder.skipped > 0
+    assert out[0] == (0, True)
+    assert [pts for pts, _ in out] == sorted(pts for pts, _ in out)
