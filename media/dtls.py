@@ -6,7 +6,9 @@ The peer's certificate is still there after the failure, and it tells the known 
 
 - FFmpeg built on GnuTLS (PyAV's wheels, FFmpeg 8's `whip` muxer) signs with a P-224 key; OpenSSL
   4 refuses that curve ("wrong curve"). Remedy: give FFmpeg a P-256 certificate.
-- GStreamer's webrtcbin uses RSA certificates; aiortc offers ECDSA cipher suites only (aiortc #1392).
+- GStreamer's webrtcbin uses RSA certificates; aiortc offers ECDSA cipher suites only (aiortc #1392):
+  as the DTLS server such a client has nothing to answer with, and fails before sending its
+  certificate (as the DTLS client, `a=setup:active`, it connects).
 - libdatachannel before #1406 (older OBS) writes X.509 v2 certificates, which `cryptography`
   cannot load (aiortc #1331).
 """
@@ -52,7 +54,11 @@ def explain_failure(pc: Any) -> str:
             "(OBS before 31) writes X.509 v2 certificates: update the client"
         )
     if certificate is None:
-        return "DTLS handshake failed before the client sent its certificate (packets lost, or no DTLS on its side)"
+        return (
+            "DTLS handshake failed before the client sent its certificate: no cipher suite in common? This "
+            "server offers ECDSA suites only, which a client with an RSA certificate (GStreamer webrtcbin) "
+            "cannot serve: give it an ECDSA P-256 certificate, or let it offer a=setup:active"
+        )
     key = certificate.public_key()
     if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name not in ACCEPTED_CURVES:
         return (
