@@ -33,7 +33,7 @@ from aiortc import (
 )
 
 from media.dtls import explain_failure
-from media.h264 import is_h264_keyframe
+from media.h264 import ParameterSets, is_h264_keyframe
 from media.passthrough import FrameSink, SlotTrack, install_sink, pack_as_negotiated
 from media.sdp import OfferedMedia, OfferError, parse_offer
 from media.transcode import Transcoder
@@ -510,9 +510,12 @@ class RoomRelay:
     def _frame_handler(self, session: _Session, seat: _Seat, kind: str) -> Callable[[str, bytes, int], None]:
         timeline = seat.timelines[kind]
         time_base = TIME_BASE[kind]
+        parameter_sets = ParameterSets()  # this publisher's H.264 SPS/PPS
 
         def on_frame(codec: str, data: bytes, timestamp: int) -> None:
             session.last_heard = time.monotonic()
+            if codec == "h264":
+                data = parameter_sets.complete(data)  # (remembered even while muted)
             if session.ended or seat.publisher is not session or not seat.forward[kind]:
                 return
             slots = seat.slots[kind]

@@ -136,20 +136,22 @@ async def test_ffmpeg_publishes_to_a_seat_of_the_real_server_with_its_token(
     publisher = await start_ffmpeg(whip, "--token", token, "--cert", str(cert), "--key", str(key), seconds=60)
     try:
         publishing = lambda: Seat.objects.get(room=room, index=0).publishing  # noqa: E731
-        for _ in range(200):
-            if await database_sync_to_async(publishing)():
+        for _ in range(300):
+            if await database_sync_to_async(publishing)() or publisher.returncode is not None:
                 break
             await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("FFmpeg never published")
+        if not await database_sync_to_async(publishing)():
+            status, stderr = await finish(publisher, within=0)
+            raise AssertionError(f"FFmpeg never published (exit {status}):\n{stderr[-2000:]}")
         status, answer = await asyncio.to_thread(_post_sdp, whep, await viewer.offer())
         assert status == 201
         await viewer.accept(answer)
         assert abs(await luma_of(viewer.track(0, "video"), frames=5, within=10) - LEVEL) < TOLERANCE
         assert isinstance(await next_frame(viewer.track(0, "audio")), av.AudioFrame)
     finally:
-        publisher.kill()
-        await publisher.communicate()
+        if publisher.returncode is None:
+            publisher.kill()
+            await publisher.communicate()
         await viewer.close()
 
     # a replaced token is refused: FFmpeg's POST gets 403 and it gives up

@@ -106,3 +106,15 @@ def test_h264_packer_aggregates_small_nal_units_and_fragments_large_ones() -> No
     assert fragments[0][1] & 0x80  # start bit
     assert fragments[-1][1] & 0x40  # end bit
     assert all(len(p) <= 1300 for p in payloads)
+
+
+def test_an_idr_without_parameter_sets_gets_the_publishers_last_ones() -> None:
+    from media.h264 import ParameterSets, nal_types
+
+    sets = ParameterSets()
+    assert sets.complete(IDR) == IDR  # none seen yet: nothing to add
+    assert sets.complete(SPS + PPS + IDR) == SPS + PPS + IDR
+    assert sets.complete(NON_IDR) == NON_IDR
+    completed = sets.complete(IDR)
+    assert nal_types(completed) == [7, 8, 5]
+    assert completed.endswith(IDR)
