@@ -74,6 +74,8 @@ def test_ffmpeg_goes_live_with_the_studios_command_and_chromium_plays_it(  # typ
     assert f"-authorization {token} " in command
     assert command.endswith(f" {server}/rooms/{room.slug}/whip")
     assert studio.inner_text("#obs-settings").count(token) == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    studio.locator("#stage-controls").screenshot(path=str(ARTIFACTS / "studio-obs-ffmpeg.png"))
 
     subprocess.run(shlex.split(cert_command), cwd=tmp_path, check=True, capture_output=True)
     publisher = ffmpeg(command, tmp_path, seconds=120)
@@ -84,7 +86,6 @@ def test_ffmpeg_goes_live_with_the_studios_command_and_chromium_plays_it(  # typ
         wait_playing(viewer, 0, within=20)
         grey = viewer.evaluate(MEAN_RED, 0)
         assert abs(grey - GREY) < 15, grey
-        ARTIFACTS.mkdir(exist_ok=True)
         viewer.screenshot(path=str(ARTIFACTS / "viewer-ffmpeg-seat.png"))
 
         # "New token": FFmpeg's stream (old token) ends, the viewer's tile goes back to the avatar
