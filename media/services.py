@@ -44,8 +44,10 @@ class RoomMedia:
         if frame["type"] == "seat.updated":
             seat = frame["seat"]
             self.relay.set_forwarding(seat["index"], video=seat["camera"], audio=seat["mic"])
-            if seat["user"] is None and (session := self.publishers.pop(seat["index"], None)):
-                await self.relay.end_session(session)
+            if seat["user"] is None:
+                self.publisher_tokens.pop(seat["index"], None)
+                if session := self.publishers.pop(seat["index"], None):
+                    await self.relay.end_session(session)
         elif frame["type"] == "room.ended":
             # Not inline: closing leaves the hub, which may stop the very task delivering this.
             task = asyncio.create_task(close_room_media(self.room.pk))

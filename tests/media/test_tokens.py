@@ -15,6 +15,7 @@ from media import services
 from rooms import seats
 from rooms.models import Room, Seat
 from tests.media.peers import Publisher
+from tests.media.peers import wait_for as wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SDP = "application/sdp"
@@ -113,3 +114,26 @@ async def test_an_ended_live_keeps_its_tokens(room: Room, alice) -> None:  # typ
     response = await client.post(f"/rooms/{room.slug}/whip/token")
     assert response.status_code == 403
     assert response.json()["code"] == "room_ended"
+
+
+async def test_a_removed_guests_stream_ends_and_their_token_opens_nothing(relays: None, room: Room, alice, bob) -> None:  # type: ignore[no-untyped-def]
+    await database_sync_to_async(seats.seat_user)(room=room, user=bob, index=1)
+    publisher, again = Publisher(1), Publisher(1)
+    try:
+        token = await database_sync_to_async(token_of)(room, 1)
+        client = AsyncClient()
+        published = await post_offer(client, room, await publisher.offer(), token)
+        assert published.status_code == 201
+        await publisher.accept(published.content.decode())
+        await wait_for(lambda: Seat.objects.get(room=room, index=1).publishing)
+        media = services.media_of(room.pk)
+        assert media is not None
+        assert media.publisher_tokens == {1: token}
+
+        await database_sync_to_async(seats.remove)(room=room, user=alice, index=1)
+        await wait_until(lambda: media.relay.session_count() == 0, what="the guest's stream ended")
+        assert media.publisher_tokens == {}
+        assert (await post_offer(client, room, await again.offer(), token)).status_code == 403
+    finally:
+        for peer in (publisher, again):
+            await peer.close()
