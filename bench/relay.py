@@ -1,6 +1,7 @@
 """Media relay benchmark: one full live room (4 publishers), N WHEP viewers, liverooms vs aiortc's MediaRelay.
 
     .venv/bin/python bench/relay.py [--viewers 60] [--step 10] [--stock-viewers 2] [--window 6]
+    .venv/bin/python bench/relay.py --codecs 20     # VP8 vs H.264 paths (pass-through, transcoded)
 
 One run, two servers one after the other, each its own process, same load:
 
@@ -168,8 +169,49 @@ def wait_for_quiet(within: float) -> None:
 # --- the clip (encoded once, in the publisher process) ----------------------------------------
 
 
-def encode_clip() -> tuple[list[bytes], list[bytes]]:
-    """VP8 frames (640x360, 30 fps, CBR ~0.8 Mbit/s, key frames at 0 and 2 s) and 20 ms Opus frames."""
+def is_h264_keyframe(data: bytes) -> bool:
+    """An Annex B access unit with an IDR slice (NAL type 5)."""
+    return any(data[i + 3] & 0x1F == 5 for i in range(len(data) - 3) if data[i : i + 3] == b"\x00\x00\x01")
+
+
+def is_keyframe(codec: str, data: bytes) -> bool:
+    return is_h264_keyframe(data) if codec == "h264" else bool(data) and not data[0] & 1
+
+
+def video_encoder(codec: str) -> Any:
+    """libvpx (VP8) or libx264 (H.264 constrained baseline, SPS/PPS before each IDR), ~0.8 Mbit/s CBR."""
+    video = av.CodecContext.create("libvpx" if codec == "vp8" else "libx264", "w")
+    video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    video.time_base = Fraction(1, FPS)
+    video.framerate = Fraction(FPS, 1)
+    video.bit_rate = VIDEO_BITRATE
+    video.gop_size = KEYFRAME_EVERY
+    video.max_b_frames = 0
+    if codec == "vp8":
+        video.options = {
+            "deadline": "realtime",
+            "cpu-used": "8",
+            "lag-in-frames": "0",
+            "minrate": str(VIDEO_BITRATE),
+            "maxrate": str(VIDEO_BITRATE),
+            "bufsize": str(VIDEO_BITRATE),
+            "keyint_min": str(KEYFRAME_EVERY),
+        }
+    else:
+        kbps = VIDEO_BITRATE // 1000
+        video.options = {
+            "preset": "veryfast",
+            "tune": "zerolatency",
+            "profile": "baseline",
+            "forced-idr": "1",
+            "x264-params": f"vbv-maxrate={kbps}:vbv-bufsize={kbps}:keyint={KEYFRAME_EVERY}:scenecut=0",
+        }
+    return video
+
+
+def encode_clip(codec: str = "vp8") -> tuple[list[bytes], list[bytes]]:
+    """Video frames (VP8 or H.264, 640x360, 30 fps, CBR ~0.8 Mbit/s, key frames at 0 and 2 s) and
+    20 ms Opus frames."""
     rng = random.Random(7)  # noqa: S311 - test pattern
     block = 8
     columns = (2 * WIDTH) // block
@@ -177,21 +219,7 @@ def encode_clip() -> tuple[list[bytes], list[bytes]]:
     for _ in range(HEIGHT // block):
         row = b"".join(bytes([rng.randrange(16, 236)]) * block for _ in range(columns))
         texture.extend([row] * block)
-    video = av.CodecContext.create("libvpx", "w")
-    video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-    video.time_base = Fraction(1, FPS)
-    video.framerate = Fraction(FPS, 1)
-    video.bit_rate = VIDEO_BITRATE
-    video.gop_size = KEYFRAME_EVERY
-    video.options = {
-        "deadline": "realtime",
-        "cpu-used": "8",
-        "lag-in-frames": "0",
-        "minrate": str(VIDEO_BITRATE),
-        "maxrate": str(VIDEO_BITRATE),
-        "bufsize": str(VIDEO_BITRATE),
-        "keyint_min": str(KEYFRAME_EVERY),
-    }
+    video = video_encoder(codec)
     frames: list[bytes] = []
     total = CLIP_SECONDS * FPS
     for index in range(total + 1):
@@ -327,11 +355,11 @@ class TrackCounter:
         self.frames += 1
         if self.kind == "video" and self.decoded_at is None and self.tries < 90:
             self.tries += 1
-            self._decode(bytes(item[1].data))
+            self._decode(str(item[0].mimeType).split("/")[-1].lower(), bytes(item[1].data))
 
-    def _decode(self, data: bytes) -> None:
+    def _decode(self, codec: str, data: bytes) -> None:
         if self.decoder is None:
-            self.decoder = av.CodecContext.create("vp8", "r")
+            self.decoder = av.CodecContext.create(codec, "r")
         try:
             decoded = self.decoder.decode(av.Packet(data))
         except av.FFmpegError:
@@ -416,7 +444,7 @@ class LoadWorker:
         self.pcs: list[Any] = []
         self.viewers: list[ViewerState] = []
         self.tracks: list[Any] = []
-        self.clip: tuple[list[bytes], list[bytes]] | None = None
+        self.clips: dict[str, tuple[list[bytes], list[bytes]]] = {}
 
     def run(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and tells us to close
@@ -448,13 +476,13 @@ class LoadWorker:
         except (EOFError, OSError):
             return None
 
-    async def do_publish(self, port: int, seats: list[tuple[str, str | None]]) -> dict[str, Any]:
+    async def do_publish(self, port: int, seats: list[tuple[str, str | None]], codec: str = "vp8") -> dict[str, Any]:
         clip_info = None
-        if self.clip is None:
+        if codec not in self.clips:
             started = time.monotonic()
-            self.clip = encode_clip()
-            frames, sounds = self.clip
-            keys = sum(1 for f in frames if f and not f[0] & 1)
+            self.clips[codec] = encode_clip(codec)
+            frames, sounds = self.clips[codec]
+            keys = sum(1 for f in frames if is_keyframe(codec, f))
             clip_info = {
                 "encode_s": round(time.monotonic() - started, 2),
                 "video_kbps": round(sum(map(len, frames)) * 8 / CLIP_SECONDS / 1000),
@@ -463,7 +491,7 @@ class LoadWorker:
                 "key_frame_bytes": len(frames[0]),
                 "audio_kbps": round(sum(map(len, sounds)) * 8 / (len(sounds) * 0.02) / 1000),
             }
-        frames, sounds = self.clip
+        frames, sounds = self.clips[codec]
         self.pcs.clear()
         self.tracks.clear()
         for seat, (path, token) in enumerate(seats):
@@ -472,7 +500,7 @@ class LoadWorker:
             video = ClipTrack("video", frames, 1 / FPS, 90_000 // FPS, 90_000, seat * 15)
             for track in (audio, video):
                 transceiver = pc.addTransceiver(track, direction="sendonly")
-                wanted = ("video/vp8", "video/rtx") if track.kind == "video" else ("audio/opus",)
+                wanted = (f"video/{codec}", "video/rtx") if track.kind == "video" else ("audio/opus",)
                 codecs = RTCRtpSender.getCapabilities(track.kind).codecs
                 transceiver.setCodecPreferences([c for c in codecs if c.mimeType.lower() in wanted])
                 if track.kind == "video":
@@ -489,26 +517,34 @@ class LoadWorker:
             raise RuntimeError(f"publishers connected: {states}")
         return {"ok": True, "clip": clip_info}
 
-    async def do_watch(self, port: int, path: str, count: int, first_number: int) -> dict[str, Any]:
+    async def do_watch(
+        self, port: int, path: str, count: int, first_number: int, codec: str | None = None
+    ) -> dict[str, Any]:
         new = [ViewerState(first_number + i) for i in range(count)]
         self.viewers.extend(new)
         gate = asyncio.Semaphore(4)
 
         async def one(viewer: ViewerState) -> None:
             async with gate:
-                await self._open_viewer(viewer, port, path)
+                await self._open_viewer(viewer, port, path, codec)
 
         await asyncio.gather(*(one(v) for v in new))
         failed = [v.error for v in new if not v.connected]
         return {"ok": True, "connected": count - len(failed), "errors": failed[:3]}
 
-    async def _open_viewer(self, viewer: ViewerState, port: int, path: str) -> None:
+    async def _open_viewer(self, viewer: ViewerState, port: int, path: str, codec: str | None = None) -> None:
+        """`codec` ("vp8" / "h264"): offer only that video codec (default: aiortc's list, VP8 first)."""
         pc = RTCPeerConnection(configuration=_rtc_config())
         viewer.pc = pc
         self.pcs.append(pc)
         for _ in range(SEATS):
             for kind in ("audio", "video"):
-                receiver = pc.addTransceiver(kind, direction="recvonly").receiver
+                transceiver = pc.addTransceiver(kind, direction="recvonly")
+                if kind == "video" and codec is not None:
+                    wanted = (f"video/{codec}", "video/rtx")
+                    codecs = RTCRtpSender.getCapabilities("video").codecs
+                    transceiver.setCodecPreferences([c for c in codecs if c.mimeType.lower() in wanted])
+                receiver = transceiver.receiver
                 counter = TrackCounter(kind, viewer)
                 receiver._RTCRtpReceiver__decoder_queue = counter
                 viewer.tracks.append(counter)
@@ -810,18 +846,18 @@ class Bench:
         for load in self.loads():
             load.close()
 
-    def publish(self, seats: list[tuple[str, str | None]]) -> None:
-        reply = self.publisher.ask("publish", self.port, seats, timeout=90.0)
+    def publish(self, seats: list[tuple[str, str | None]], codec: str = "vp8") -> None:
+        reply = self.publisher.ask("publish", self.port, seats, codec, timeout=90.0)
         self.clip = reply.get("clip") or self.clip
 
-    def set_viewers(self, path: str, count: int) -> None:
+    def set_viewers(self, path: str, count: int, codec: str | None = None) -> None:
         if count > self.viewers:
             adds = [0] * len(self.viewer_loads)
             for i in range(self.viewers, count):
                 adds[i % len(self.viewer_loads)] += 1
             for index, (load, add) in enumerate(zip(self.viewer_loads, adds, strict=True)):
                 if add:
-                    load.send("watch", self.port, path, add, 1_000_000 * index + self.counts[index])
+                    load.send("watch", self.port, path, add, 1_000_000 * index + self.counts[index], codec)
             for load, add in zip(self.viewer_loads, adds, strict=True):
                 if add:
                     reply = load.reply(timeout=CONNECT_TIMEOUT + 8 * add)
@@ -1036,6 +1072,77 @@ def run_liverooms(args: argparse.Namespace, tmp: Path, env: dict[str, str], resu
             say(f"liverooms server log has {len(errors)} error lines; tail:\n{log_tail(log, 20)}")
 
 
+#: (name, publishers' video codec, viewers' video codec) of the codec comparison (--codecs N)
+CODEC_PATHS = [
+    ("vp8 -> vp8 (pass-through)", "vp8", "vp8"),
+    ("h264 -> h264 (pass-through)", "h264", "h264"),
+    ("h264 -> vp8 (1 transcode per seat)", "h264", "vp8"),
+]
+
+
+def run_codecs(args: argparse.Namespace, tmp: Path, results: dict[str, Any]) -> None:
+    """The same room three times, one fresh server each: VP8 in and out, H.264 in and out, H.264 in
+    and VP8 out. Each at 0, 2 and N viewers: the slope (CPU per added viewer) shows whether any
+    codec work grows with the audience; the intercept is the fixed cost (the transcoders)."""
+    size = args.codecs
+    for name, publish_codec, view_codec in CODEC_PATHS:
+        phase = tmp / publish_codec / view_codec
+        phase.mkdir(parents=True, exist_ok=True)
+        env = server_env(phase)
+        slug, tokens = prepare_database(env)
+        port = free_port()
+        log = phase / "server.log"
+        server = start_server("liverooms.asgi:application", port, env, log)
+        bench: Bench | None = None
+        steps: list[Step] = []
+        try:
+            wait_for_port(port, server, log)
+            bench = Bench(name, port, server, args)
+            bench.publish([(f"/rooms/{slug}/whip", token) for token in tokens], publish_codec)
+            say(f"{name}: 4 {publish_codec} publishers connected (clip {bench.clip}); settling")
+            time.sleep(args.settle)
+            steps.append(measure_baseline(bench, args.window))
+            for viewers in (2, size):
+                bench.set_viewers(f"/rooms/{slug}/whep", viewers, view_codec)
+                time.sleep(args.settle + 1)  # transcoders start with their first viewer's key frame
+                step = bench.measure(args.window)
+                print_step(step)
+                steps.append(step)
+        finally:
+            if bench is not None:
+                bench.close()
+            stop_process(server)
+            errors = [line for line in log_tail(log, 400).splitlines() if "Traceback" in line or "ERROR" in line]
+            if errors:
+                say(f"{name}: server log has {len(errors)} error lines; tail:\n{log_tail(log, 20)}")
+        results["codecs"].append((name, steps))
+
+
+def codec_report(results: dict[str, Any], size: int) -> str:
+    lines = [
+        f"| path | server cores at 0 / 2 / {size} viewers | ms/s per added viewer (2 -> {size}) "
+        "| fixed cost over 0 viewers, cores | slope / VP8's | min video fps at N (median) | min audio/s at N |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    vp8_slope: float | None = None
+    for name, steps in results["codecs"]:
+        if len(steps) < 3:
+            lines.append(f"| {name} | incomplete | | | | | |")
+            continue
+        zero, two, many = steps
+        slope = 1000 * (many.server_cores - two.server_cores) / (many.viewers - two.viewers)
+        fixed = two.server_cores - zero.server_cores - 2 * slope / 1000
+        if vp8_slope is None:
+            vp8_slope = slope
+        ratio = slope / vp8_slope if vp8_slope else None
+        lines.append(
+            f"| {name} | {zero.server_cores:.2f} / {two.server_cores:.2f} / {many.server_cores:.2f} | {slope:.1f} "
+            f"| {fixed:.2f} | {fmt(ratio, '.2f')} | {fmt(many.min_video_fps)} ({fmt(many.median_video_fps)}) "
+            f"| {fmt(many.min_audio_fps)} |"
+        )
+    return "\n".join(lines)
+
+
 def run_stock(args: argparse.Namespace, tmp: Path, env: dict[str, str], results: dict[str, Any]) -> None:
     port = free_port()
     log = tmp / "stock.log"
@@ -1212,14 +1319,34 @@ def main() -> int:
     parser.add_argument("--profile-out", type=Path, help="keep py-spy's raw samples (collapsed stacks) here")
     parser.add_argument("--quiet-wait", type=float, default=20.0, help="max seconds to wait for an idle machine")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--codecs",
+        type=int,
+        metavar="N",
+        help="instead of the sweep: VP8 and H.264 publishers, pass-through and transcoded, at 0, 2 and N viewers",
+    )
     args = parser.parse_args()
     if args.viewers < 1 or args.step < 1 or args.load_procs < 1:
         parser.error("--viewers, --step and --load-procs must be at least 1")
 
-    results: dict[str, Any] = {"liverooms": [], "stock": []}
+    results: dict[str, Any] = {"liverooms": [], "stock": [], "codecs": []}
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="relay-bench-"))
     env = server_env(tmp)
+    if args.codecs is not None:
+        if args.codecs < 3:
+            parser.error("--codecs N needs N >= 3")
+        try:
+            wait_for_quiet(args.quiet_wait)
+            run_codecs(args, tmp, results)
+        except KeyboardInterrupt:
+            say("interrupted")
+            return 130
+        finally:
+            print("\n" + codec_report(results, args.codecs))
+            shutil.rmtree(tmp, ignore_errors=True)
+            say(f"done in {time.monotonic() - started:.0f} s")
+        return 0
     try:
         wait_for_quiet(args.quiet_wait)
         run_liverooms(args, tmp, env, results)

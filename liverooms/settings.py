@@ -187,6 +187,14 @@ WEBHOOK_RETRY_FOR = env_int("WEBHOOK_RETRY_FOR", 24 * 3600, minimum=1)
 # How often Celery beat looks for due deliveries whose scheduled retry was lost.
 WEBHOOK_SWEEP_INTERVAL = env_int("WEBHOOK_SWEEP_INTERVAL", 30, minimum=1)
 
+# --- Media (WHIP/WHEP relay) ----------------------------------------------------------------
+# ICE servers the relay uses and announces to WHIP/WHEP clients (`Link: <…>; rel="ice-server"`):
+# comma-separated `stun:` / `turn:` / `turns:` URLs. Empty (the default) suits a LAN or loopback.
+MEDIA_ICE_SERVERS = env_list("MEDIA_ICE_SERVERS", [])
+# Long-term credentials for the `turn:`/`turns:` URLs above (STUN URLs carry none).
+MEDIA_TURN_USERNAME = env_str("MEDIA_TURN_USERNAME")
+MEDIA_TURN_CREDENTIAL = env_str("MEDIA_TURN_CREDENTIAL")
+
 # --- Auth, i18n, static ---------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,3 +6,8 @@ class MediaConfig(AppConfig):
 
     name = "media"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from media.ice import check_settings
+
+        check_settings()

@@ -9,7 +9,8 @@ creating a decoder.
 
 Viewer side: `SlotTrack` is a `MediaStreamTrack` whose `recv()` returns shared `av.Packet`s;
 aiortc's `RTCRtpSender` then only *packs* them (see `RTCRtpSender._next_encoded_frame`). The
-sender's encoder slot is pre-filled with a packer from `media.vp8`, so no encoder is built.
+sender's encoder slot is pre-filled with a packer (`media.vp8`, `media.h264`) for the codec the
+viewer negotiated, so no encoder is built.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
+from media.h264 import H264Packer
 from media.vp8 import OpusPacker, Packer, Vp8Packer
 
 logger = logging.getLogger(__name__)
@@ -33,7 +35,8 @@ logger = logging.getLogger(__name__)
 #: per-slot queue bounds (frames): ~1 s of video at 30 fps, ~1 s of Opus at 20 ms
 MAX_QUEUED = {"video": 30, "audio": 50}
 
-FrameCallback = Callable[[bytes, int], None]
+#: (codec, data, timestamp): codec is the lower-case mime subtype ("vp8", "h264", "opus")
+FrameCallback = Callable[[str, bytes, int], None]
 
 
 class FrameSink:
@@ -50,10 +53,10 @@ class FrameSink:
             return
         if self._stopped.is_set():
             return
-        _codec, frame = item
+        codec, frame = item
         self.frames += 1
         try:
-            self._on_frame(bytes(frame.data), int(frame.timestamp))
+            self._on_frame(codec_name(codec), bytes(frame.data), int(frame.timestamp))
         except Exception:
             # never let a relay bug escape into aiortc's transport loop (it would stop receiving)
             logger.exception("relay frame handler failed")
@@ -76,11 +79,33 @@ def install_sink(receiver: Any, on_frame: FrameCallback) -> FrameSink:
     return sink
 
 
-def install_packer(sender: Any, kind: str) -> Packer:
+def codec_name(codec: Any) -> str:
+    """The lower-case mime subtype of an RTCRtpCodecParameters: "vp8", "h264", "opus"."""
+    return str(codec.mimeType).split("/")[-1].lower()
+
+
+PACKERS: dict[str, Callable[[], Packer]] = {"vp8": Vp8Packer, "h264": H264Packer, "opus": OpusPacker}
+
+
+def install_packer(sender: Any, codec: str) -> Packer:
     """Pre-fill the sender's encoder slot with a packer so aiortc never builds an encoder."""
-    packer: Packer = Vp8Packer() if kind == "video" else OpusPacker()
+    packer = PACKERS[codec]()
     sender._RTCRtpSender__encoder = packer
     return packer
+
+
+def pack_as_negotiated(sender: Any, slot: SlotTrack) -> None:
+    """When the sender starts with its negotiated codec, give it the packer for that codec and tell
+    the slot which codec it carries (the relay feeds it frames of that codec only)."""
+    start = sender.send
+
+    async def send(parameters: Any) -> None:
+        codec = codec_name(parameters.codecs[0])
+        slot.codec = codec
+        install_packer(sender, codec)
+        await start(parameters)
+
+    sender.send = send
 
 
 class SlotTrack(MediaStreamTrack):
@@ -106,6 +131,8 @@ class SlotTrack(MediaStreamTrack):
         self._queue: deque[av.Packet[Any]] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self.active = False  # set once the sender pulls (the viewer's transport is up)
+        # the codec the viewer's connection negotiated for this slot (set when its sender starts)
+        self.codec: str | None = "opus" if kind == "audio" else None
         self.gated = kind == "video"
         # counters (tests, metrics)
         self.forwarded = 0

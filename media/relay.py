@@ -4,13 +4,16 @@ Plain asyncio on top of aiortc; no Django. One `RoomRelay` per live room, kept i
 `Relays` registry. Each publisher (one seat) and each viewer has its own `RTCPeerConnection`
 (max-bundle). Publisher receivers feed `FrameSink`s (`media.passthrough`); every incoming frame
 becomes ONE `av.Packet` shared by every viewer slot of that seat; viewer senders only pack it
-into RTP. Nothing is decoded or encoded on the server.
+into RTP. Video is VP8 or H.264 on either leg: a viewer slot whose negotiated codec differs from
+the seat publisher's gets the output of the seat's one `Transcoder` for that codec
+(`media.transcode`), shared by all such viewers. Nothing is ever decoded or encoded per viewer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import logging
 import secrets
@@ -29,8 +32,11 @@ from aiortc import (
     RTCSessionDescription,
 )
 
-from media.passthrough import FrameSink, SlotTrack, install_packer, install_sink
+from media.dtls import explain_failure
+from media.h264 import ParameterSets, is_h264_keyframe
+from media.passthrough import FrameSink, SlotTrack, install_sink, pack_as_negotiated
 from media.sdp import OfferedMedia, OfferError, parse_offer
+from media.transcode import Transcoder
 from media.vp8 import AUDIO_CLOCK_RATE, AUDIO_TIME_BASE, VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, is_vp8_keyframe
 
 logger = logging.getLogger(__name__)
@@ -65,9 +71,15 @@ class RelayClosed(Exception):
     """The relay was closed (room ended / shutdown) before or while the session was negotiated."""
 
 
+IS_KEYFRAME: dict[str, Callable[[bytes], bool]] = {"vp8": is_vp8_keyframe, "h264": is_h264_keyframe}
+
+
 def _codec_preferences(kind: str) -> list[Any]:
-    wanted = {"video": ("video/vp8", "video/rtx"), "audio": ("audio/opus",)}[kind]
-    return [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType.lower() in wanted]
+    """What the relay negotiates, in its order of preference: VP8, then H.264 in packetization-mode 1
+    (both of aiortc's profiles: baseline and constrained baseline), with RTX; Opus for audio."""
+    wanted = {"video": ("video/vp8", "video/h264", "video/rtx"), "audio": ("audio/opus",)}[kind]
+    codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType.lower() in wanted]
+    return [c for c in codecs if c.mimeType.lower() != "video/h264" or c.parameters.get("packetization-mode") == "1"]
 
 
 def _ice_server(spec: IceServerSpec) -> RTCIceServer:
@@ -134,6 +146,11 @@ class _Seat:
         self.last_keyframe_request = -1e9
         self.pending_keyframe: asyncio.TimerHandle | None = None
         self.keyframe_requests = 0  # PLIs actually sent to the publisher
+        self.transcoders: dict[str, Transcoder] = {}  # viewer codec -> the one transcoder feeding it
+
+    def stop_transcoders(self, keep: set[str] | frozenset[str] = frozenset()) -> None:
+        for codec in [c for c in self.transcoders if c not in keep]:
+            self.transcoders.pop(codec).stop()
 
 
 class RoomRelay:
@@ -230,7 +247,7 @@ class RoomRelay:
                 transceiver.setCodecPreferences(_codec_preferences(media.kind))
                 sender = transceiver.sender
                 sender._stream_id = f"seat-{seat}"  # a=msid:seat-<n> <track id>
-                install_packer(sender, media.kind)
+                pack_as_negotiated(sender, slot)
                 # PLI/FIR from the viewer: forward to the publisher instead of forcing an encoder key frame
                 sender._send_keyframe = self._viewer_keyframe_handler(slot)  # type: ignore[method-assign]
                 session.slots.append(slot)
@@ -291,7 +308,10 @@ class RoomRelay:
         """Close every peer connection; the relay refuses new sessions afterwards."""
         self._closed = True
         await asyncio.gather(*(self._end(s) for s in list(self._sessions.values())), return_exceptions=True)
+        transcoders = [t for seat in self._seats for t in seat.transcoders.values()]
+        await asyncio.gather(*(t.stopped() for t in transcoders))
         for seat in self._seats:
+            seat.transcoders.clear()
             if seat.pending_keyframe is not None:
                 seat.pending_keyframe.cancel()
                 seat.pending_keyframe = None
@@ -313,11 +333,14 @@ class RoomRelay:
         """Ask the seat's publisher for a key frame (RTCP PLI), at most once per KEYFRAME_INTERVAL.
 
         A request inside the interval is not lost: one deferred request fires at the interval's end.
-        `force` sends now regardless (unmute).
+        `force` sends now regardless (unmute). The seat's transcoders (if any) encode their next
+        frame as a key frame too: their viewers may be the ones asking.
         """
         state = self._seat(seat)
         if state.publisher is None or "video" not in state.publisher.receivers:
             return
+        for transcoder in state.transcoders.values():
+            transcoder.force_keyframe()
         now = time.monotonic()
         wait = state.last_keyframe_request + KEYFRAME_INTERVAL - now
         if force or wait <= 0:
@@ -444,6 +467,14 @@ class RoomRelay:
                 loop = asyncio.get_running_loop()
                 session.timers["grace"] = loop.call_later(PUBLISHER_GRACE, self._grace_expired, session)
         elif state in ("failed", "closed"):
+            if state == "failed" and not session.connected:
+                logger.warning(
+                    "relay %s: %s %s could not connect: %s",
+                    self.room_key,
+                    session.role,
+                    session.id,
+                    explain_failure(session.pc),
+                )
             self._spawn(self._end(session))
 
     async def _end(self, session: _Session) -> None:
@@ -458,6 +489,7 @@ class RoomRelay:
             seat = self._seats[session.seat]
             if seat.publisher is session:
                 seat.publisher = None
+                seat.stop_transcoders()
                 if seat.pending_keyframe is not None:
                     seat.pending_keyframe.cancel()
                     seat.pending_keyframe = None
@@ -475,27 +507,64 @@ class RoomRelay:
             logger.exception("relay %s: closing %s %s failed", self.room_key, session.role, session.id)
 
     # -- publisher frames -> viewer slots
-    def _frame_handler(self, session: _Session, seat: _Seat, kind: str) -> Callable[[bytes, int], None]:
+    def _frame_handler(self, session: _Session, seat: _Seat, kind: str) -> Callable[[str, bytes, int], None]:
         timeline = seat.timelines[kind]
         time_base = TIME_BASE[kind]
+        parameter_sets = ParameterSets()  # this publisher's H.264 SPS/PPS
 
-        def on_frame(data: bytes, timestamp: int) -> None:
+        def on_frame(codec: str, data: bytes, timestamp: int) -> None:
             session.last_heard = time.monotonic()
+            if codec == "h264":
+                data = parameter_sets.complete(data)  # (remembered even while muted)
             if session.ended or seat.publisher is not session or not seat.forward[kind]:
                 return
             slots = seat.slots[kind]
             pts = timeline.map(session.id, timestamp)
             if not slots:
+                seat.stop_transcoders()
                 return
             packet = av.Packet(data)
             packet.pts = pts
             packet.dts = pts
             packet.time_base = time_base
-            keyframe = kind == "video" and is_vp8_keyframe(data)
+            keyframe = kind == "video" and IS_KEYFRAME[codec](data)
+            others: set[str] = set()
             for slot in slots:
-                slot.push(packet, keyframe)
+                if slot.codec == codec:
+                    slot.push(packet, keyframe)
+                elif slot.codec is not None and slot.active:
+                    others.add(slot.codec)
+            if kind == "video":
+                self._transcode(seat, codec, others, data, pts, keyframe)
 
         return on_frame
+
+    def _transcode(self, seat: _Seat, codec: str, targets: set[str], data: bytes, pts: int, keyframe: bool) -> None:
+        """Feed the seat's frame to one transcoder per other codec its viewers negotiated."""
+        seat.stop_transcoders(keep=targets)
+        for target in targets:
+            transcoder = seat.transcoders.get(target)
+            if transcoder is not None and transcoder.source != codec:
+                seat.stop_transcoders(keep=targets - {target})
+                transcoder = None
+            if transcoder is None:
+                transcoder = seat.transcoders[target] = Transcoder(
+                    codec,
+                    target,
+                    emit=self._transcoded_handler(seat, target),
+                    need_keyframe=functools.partial(self.request_keyframe, seat.index),
+                )
+            transcoder.feed(data, pts, keyframe)
+
+    def _transcoded_handler(self, seat: _Seat, codec: str) -> Callable[[av.Packet[Any], bool], None]:
+        def on_packet(packet: av.Packet[Any], keyframe: bool) -> None:
+            if not seat.forward["video"]:
+                return
+            for slot in seat.slots["video"]:
+                if slot.codec == codec:
+                    slot.push(packet, keyframe)
+
+        return on_packet
 
     def _viewer_keyframe_handler(self, slot: SlotTrack) -> Callable[[], None]:
         def send_keyframe() -> None:

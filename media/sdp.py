@@ -1,20 +1,22 @@
 """Offer handling around aiortc: which m-lines an offer has, and rejecting the ones we cannot use.
 
 aiortc fails a whole offer when one audio/video m-line has no codec in common, and it cannot
-answer a single m-line as rejected (port 0). So an m-line without VP8 (video) or Opus (audio),
-e.g. the H.264 video of an OBS / FFmpeg WHIP offer, is cut out of the offer before aiortc sees
-it and put back into aiortc's answer as a rejected m-line (RFC 8843 / JSEP: port 0, no BUNDLE).
+answer a single m-line as rejected (port 0). So an m-line without a codec we relay (video: VP8,
+or H.264 in packetization-mode 1 as OBS, FFmpeg and browsers send it; audio: Opus) is cut out of
+the offer before aiortc sees it and put back into aiortc's answer as a rejected m-line
+(RFC 8843 / JSEP: port 0, no BUNDLE).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aiortc import sdp as aiortc_sdp
 
-#: codec we relay per kind (lower-case mime subtype)
-RELAY_CODEC = {"video": "vp8", "audio": "opus"}
-CODEC_LABEL = {"video": "VP8 video", "audio": "Opus audio"}
+#: codecs we relay per kind (lower-case mime subtype)
+RELAY_CODECS = {"video": ("vp8", "h264"), "audio": ("opus",)}
+CODEC_LABEL = {"video": "VP8 or H.264 (packetization-mode=1) video", "audio": "Opus audio"}
 
 
 class OfferError(ValueError):
@@ -75,6 +77,14 @@ def _join(session: list[str], sections: list[list[str]]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
+def _relayable(kind: str, codec: Any) -> bool:
+    name = str(codec.mimeType).split("/")[-1].lower()
+    if name not in RELAY_CODECS[kind]:
+        return False
+    # H.264 in packetization-mode 0 (one NAL unit per packet) is not what aiortc speaks
+    return name != "h264" or str(codec.parameters.get("packetization-mode", "0")) == "1"
+
+
 def parse_offer(offer_sdp: str) -> Offer:
     """Parse `offer_sdp`; audio/video m-lines without VP8 / Opus are marked unusable (rejected).
 
@@ -95,9 +105,8 @@ def parse_offer(offer_sdp: str) -> Offer:
     for index, m in enumerate(description.media):
         kind: str = m.kind
         usable = True
-        if kind in RELAY_CODEC:
-            names = {str(c.mimeType).split("/")[-1].lower() for c in m.rtp.codecs}
-            usable = RELAY_CODEC[kind] in names and m.port != 0
+        if kind in RELAY_CODECS:
+            usable = any(_relayable(kind, codec) for codec in m.rtp.codecs) and m.port != 0
             if usable:
                 if m.ice is None or not m.ice.usernameFragment or not m.ice.password:
                     raise OfferError(f"ICE username fragment or password missing (m-line {index})")
@@ -108,9 +117,9 @@ def parse_offer(offer_sdp: str) -> Offer:
         mid = m.rtp.muxId or None
         media.append(OfferedMedia(index, kind, str(m.direction or "sendrecv"), mid, usable))
 
-    if not any(m.kind in RELAY_CODEC and m.usable for m in media):
+    if not any(m.kind in RELAY_CODECS and m.usable for m in media):
         if missing:
-            raise OfferError(f"no {' or '.join(missing)} codec offered")
+            raise OfferError(f"no {', and no '.join(missing)} codec offered")
         raise OfferError("offer has no audio or video m-line (no VP8 video or Opus audio offered)")
 
     rejected_mids = {m.mid for m in media if not m.usable and m.mid is not None}

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from liverooms.db import db_async
+from media.ice import ice_servers
 from media.relay import Relays, RoomRelay
 from rooms import seats
 from rooms.hub import hubs
@@ -35,6 +36,7 @@ class RoomMedia:
     room: Room
     relay: RoomRelay
     publishers: dict[int, str] = field(default_factory=dict)  # seat index -> WHIP session id
+    publisher_tokens: dict[int, str] = field(default_factory=dict)  # seat index -> bearer token it used
     user_id: int | None = None  # (rooms.hub.Socket) not a user's socket
     viewer_key: str = "media-relay"  # (rooms.hub.Socket) a watcher: never counted as a viewer
 
@@ -43,8 +45,10 @@ class RoomMedia:
         if frame["type"] == "seat.updated":
             seat = frame["seat"]
             self.relay.set_forwarding(seat["index"], video=seat["camera"], audio=seat["mic"])
-            if seat["user"] is None and (session := self.publishers.pop(seat["index"], None)):
-                await self.relay.end_session(session)
+            if seat["user"] is None:
+                self.publisher_tokens.pop(seat["index"], None)
+                if session := self.publishers.pop(seat["index"], None):
+                    await self.relay.end_session(session)
         elif frame["type"] == "room.ended":
             # Not inline: closing leaves the hub, which may stop the very task delivering this.
             task = asyncio.create_task(close_room_media(self.room.pk))
@@ -53,6 +57,22 @@ class RoomMedia:
 
     async def on_ephemeral(self, text: str) -> None:
         """Ephemeral frames (reactions, viewer counts) are for people, not the relay."""
+
+    def published(self, index: int, session: str, token: str | None) -> None:
+        """A WHIP session now publishes seat `index` (with `token`, or a session cookie)."""
+        self.publishers[index] = session
+        if token is None:
+            self.publisher_tokens.pop(index, None)
+        else:
+            self.publisher_tokens[index] = token
+
+    async def revoke(self, index: int, token: str | None) -> bool:
+        """The seat's token was replaced: end the seat's stream if it was published with `token`."""
+        if token is None or self.publisher_tokens.get(index) != token:
+            return False
+        del self.publisher_tokens[index]
+        session = self.publishers.pop(index, None)
+        return session is not None and await self.relay.end_session(session)
 
 
 _rooms: dict[int, RoomMedia] = {}
@@ -68,7 +88,9 @@ async def relay_for(room: Room) -> RoomMedia:
     if media is not None:
         return media
     _close_on_shutdown()
-    relay = relays.get(_key(room.pk), on_publishing=lambda index, on: _publishing(room.pk, index, on))
+    relay = relays.get(
+        _key(room.pk), on_publishing=lambda index, on: _publishing(room.pk, index, on), ice_servers=ice_servers()
+    )
     media = _rooms[room.pk] = RoomMedia(room=room, relay=relay)
     for seat in await db_async(lambda: list(Seat.objects.filter(room=room)))():
         relay.set_forwarding(seat.index, video=seat.camera, audio=seat.mic)

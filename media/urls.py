@@ -6,6 +6,7 @@ app_name = "media"
 urlpatterns = [
     path("<slug:slug>/whip", views.whip, name="whip"),
     path("<slug:slug>/whep", views.whep, name="whep"),
+    path("<slug:slug>/whip/token", views.rotate_token, name="whip-token"),
     path("<slug:slug>/whip/<str:session>", views.end_session, name="whip-session"),
     path("<slug:slug>/whep/<str:session>", views.end_session, name="whep-session"),
 ]

@@ -10,18 +10,19 @@ from collections.abc import Coroutine
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_POST
 
 from liverooms.aio import detached
 from liverooms.db import db_async
+from liverooms.errors import ActionError
 from media import services
+from media.http import SDP, add_ice_links, cross_origin
 from media.relay import BadOffer, RelayClosed, SeatBusy
+from rooms import seats
 from rooms.models import Room, Seat
-
-SDP = "application/sdp"
 
 
 def _text(status: int, message: str) -> HttpResponse:
@@ -31,7 +32,7 @@ def _text(status: int, message: str) -> HttpResponse:
 def _created(location: str, answer: str) -> HttpResponse:
     response = HttpResponse(answer, status=201, content_type=SDP)
     response["Location"] = location
-    return response
+    return add_ice_links(response)
 
 
 def _is_sdp(request: HttpRequest) -> bool:
@@ -85,7 +86,7 @@ async def _negotiate(offer: Coroutine[Any, Any, tuple[str, str]]) -> tuple[str, 
 
 
 @csrf_exempt  # bearer requests need no CSRF token; cookie requests are checked in the view
-@require_http_methods(["POST"])
+@cross_origin("POST", accept_sdp=True)
 async def whip(request: HttpRequest, slug: str) -> HttpResponse:
     room = await _offered_room(request, slug)
     if isinstance(room, HttpResponse):
@@ -105,12 +106,12 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
     if isinstance(result, HttpResponse):
         return result
     session, answer = result
-    media.publishers[seat.index] = session
+    media.published(seat.index, session, token)
     return _created(f"/rooms/{room.slug}/whip/{session}", answer)
 
 
 @csrf_exempt  # watching needs no credentials
-@require_http_methods(["POST"])
+@cross_origin("POST", accept_sdp=True)
 async def whep(request: HttpRequest, slug: str) -> HttpResponse:
     room = await _offered_room(request, slug)
     if isinstance(room, HttpResponse):
@@ -126,7 +127,7 @@ async def whep(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @csrf_exempt  # the session URL itself is the unguessable capability (RFC 9725 §4.3)
-@require_http_methods(["DELETE"])
+@cross_origin("DELETE")  # no PATCH: the relay gathers every candidate up front (no trickle ICE)
 async def end_session(request: HttpRequest, slug: str, session: str) -> HttpResponse:
     room = await db_async(Room.objects.filter(slug=slug).first)()
     media = services.media_of(room.pk) if room is not None else None
@@ -135,4 +136,28 @@ async def end_session(request: HttpRequest, slug: str, session: str) -> HttpResp
     for index, publisher in list(media.publishers.items()):
         if publisher == session:
             del media.publishers[index]
+            media.publisher_tokens.pop(index, None)
     return HttpResponse(status=204)
+
+
+TOKEN_REFUSAL_STATUS = {"unauthenticated": 401, "room_ended": 403, "forbidden": 403}
+
+
+@require_POST  # the studio page, signed in, with its CSRF token (no CORS: not for other origins)
+async def rotate_token(request: HttpRequest, slug: str) -> HttpResponse:
+    """Replace the caller's WHIP bearer token; a stream published with the old one ends now.
+
+    Served with the room's WHIP requests (the same process holds its relay)."""
+    room = await db_async(Room.objects.filter(slug=slug).first)()
+    if room is None:
+        return _text(404, "No such live.")
+    try:
+        seat, old = await db_async(seats.rotate_publish_token)(room=room, user=await request.auser())
+    except ActionError as error:
+        return JsonResponse(
+            {"code": error.code, "message": error.message}, status=TOKEN_REFUSAL_STATUS.get(error.code, 400)
+        )
+    media = services.media_of(room.pk)
+    if media is not None:
+        await media.revoke(seat.index, old)
+    return JsonResponse({"url": f"/rooms/{room.slug}/whip", "token": seat.publish_token})

@@ -25,7 +25,7 @@ def is_vp8_keyframe(data: bytes) -> bool:
     return len(data) > 0 and (data[0] & 0x01) == 0
 
 
-def _timestamp(packet: av.Packet[Any], clock_rate: int) -> int:
+def timestamp_of(packet: av.Packet[Any], clock_rate: int) -> int:
     pts: int | None = packet.pts
     if pts is None:
         return 0
@@ -50,7 +50,7 @@ class Vp8Packer:
         payloads: list[bytes] = Vp8Encoder._packetize(bytes(packet), self.picture_id)
         self.picture_id = (self.picture_id + 1) % (1 << 15)
         self.frames += 1
-        return payloads, _timestamp(packet, VIDEO_CLOCK_RATE)
+        return payloads, timestamp_of(packet, VIDEO_CLOCK_RATE)
 
 
 class OpusPacker:
@@ -61,4 +61,4 @@ class OpusPacker:
 
     def pack(self, packet: av.Packet[Any]) -> tuple[list[bytes], int]:
         self.frames += 1
-        return [bytes(packet)], _timestamp(packet, AUDIO_CLOCK_RATE)
+        return [bytes(packet)], timestamp_of(packet, AUDIO_CLOCK_RATE)

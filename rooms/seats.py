@@ -209,3 +209,18 @@ def set_publishing(*, room_id: int, index: int, publishing: bool) -> bool:
         seat.save(update_fields=["publishing", "seen_at"])
         _publish(room, seat)
         return True
+
+
+def rotate_publish_token(*, room: Room, user: AnyUser) -> tuple[Seat, str | None]:
+    """A seat holder replaces their WHIP bearer token (the studio's "New token"): the old one stops
+    working at once. Returns the seat, holding the new token, and the old token (the media relay
+    ends a stream published with it). Nothing anyone else sees changes, so nothing is published."""
+    holder = require_user(user)
+    with locked_live_room(room) as locked:
+        seat = locked.seats.filter(user=holder).first()
+        if seat is None:
+            raise ActionError("forbidden", "You are not on stage.")
+        old = seat.publish_token
+        seat.publish_token = new_publish_token()
+        seat.save(update_fields=["publish_token"])
+        return seat, old

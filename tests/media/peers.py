@@ -13,6 +13,7 @@ from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
+    RTCRtpSender,
     RTCSessionDescription,
     VideoStreamTrack,
 )
@@ -67,10 +68,17 @@ async def wait_for(predicate: Callable[[], bool], within: float = 5.0, what: str
         await asyncio.sleep(0.02)
 
 
-class Publisher:
-    """A WHIP client: one sendonly video (gray level of the seat) and/or one sendonly audio."""
+def only(codec: str) -> list[Any]:
+    """Codec preferences offering just `codec` (e.g. "video/H264"), with its RTX."""
+    kind = codec.split("/")[0]
+    return [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType in (codec, f"{kind}/rtx")]
 
-    def __init__(self, seat: int, *, video: bool = True, audio: bool = True) -> None:
+
+class Publisher:
+    """A WHIP client: one sendonly video (gray level of the seat) and/or one sendonly audio.
+    `video_codec` ("video/H264") offers only that codec for video (default: aiortc's, VP8 first)."""
+
+    def __init__(self, seat: int, *, video: bool = True, audio: bool = True, video_codec: str | None = None) -> None:
         self.seat = seat
         self.pc = RTCPeerConnection(configuration=config())
         self.video: GrayTrack | None = GrayTrack(seat_level(seat)) if video else None
@@ -78,7 +86,9 @@ class Publisher:
         if self.audio is not None:
             self.pc.addTransceiver(self.audio, direction="sendonly")
         if self.video is not None:
-            self.pc.addTransceiver(self.video, direction="sendonly")
+            transceiver = self.pc.addTransceiver(self.video, direction="sendonly")
+            if video_codec is not None:
+                transceiver.setCodecPreferences(only(video_codec))
         self.session_id: str | None = None
 
     async def offer(self) -> str:
@@ -100,14 +110,16 @@ class Publisher:
 
 
 class Viewer:
-    """A WHEP client: `pairs` x (audio + video) recvonly transceivers."""
+    """A WHEP client: `pairs` x (audio + video) recvonly transceivers; `video_codec` as for Publisher."""
 
-    def __init__(self, pairs: int = 4, *, video_first: bool = False) -> None:
+    def __init__(self, pairs: int = 4, *, video_first: bool = False, video_codec: str | None = None) -> None:
         self.pc = RTCPeerConnection(configuration=config())
         for _ in range(pairs):
             kinds = ("video", "audio") if video_first else ("audio", "video")
             for kind in kinds:
-                self.pc.addTransceiver(kind, direction="recvonly")
+                transceiver = self.pc.addTransceiver(kind, direction="recvonly")
+                if kind == "video" and video_codec is not None:
+                    transceiver.setCodecPreferences(only(video_codec))
         self.session_id: str | None = None
         self.answer = ""
 

@@ -77,3 +77,44 @@ async def test_audio_slot_is_never_gated() -> None:
         slot.push(packet(b"o", i * 960), False)
     assert 0 < slot.queued() <= 5
     assert not slot.gated
+
+
+SPS = b"\x00\x00\x00\x01\x67\x42\xc0\x1e\xda"
+PPS = b"\x00\x00\x00\x01\x68\xce\x3c\x80"
+IDR = b"\x00\x00\x01\x65" + b"\x88" * 3000  # larger than one RTP payload
+NON_IDR = b"\x00\x00\x00\x01\x41\x9a\x02"
+
+
+def test_h264_keyframe_is_an_access_unit_with_an_idr_slice() -> None:
+    from media.h264 import is_h264_keyframe, nal_types
+
+    assert nal_types(SPS + PPS + IDR) == [7, 8, 5]
+    assert is_h264_keyframe(SPS + PPS + IDR)
+    assert not is_h264_keyframe(NON_IDR)
+    assert not is_h264_keyframe(b"")
+
+
+def test_h264_packer_aggregates_small_nal_units_and_fragments_large_ones() -> None:
+    from media.h264 import H264Packer
+
+    payloads, ts = H264Packer().pack(packet(SPS + PPS + IDR, 6000))
+    assert ts == 6000
+    assert payloads[0][0] & 0x1F == 24  # STAP-A: SPS + PPS together
+    fragments = payloads[1:]
+    assert len(fragments) > 1
+    assert all(p[0] & 0x1F == 28 for p in fragments)  # FU-A
+    assert fragments[0][1] & 0x80  # start bit
+    assert fragments[-1][1] & 0x40  # end bit
+    assert all(len(p) <= 1300 for p in payloads)
+
+
+def test_an_idr_without_parameter_sets_gets_the_publishers_last_ones() -> None:
+    from media.h264 import ParameterSets, nal_types
+
+    sets = ParameterSets()
+    assert sets.complete(IDR) == IDR  # none seen yet: nothing to add
+    assert sets.complete(SPS + PPS + IDR) == SPS + PPS + IDR
+    assert sets.complete(NON_IDR) == NON_IDR
+    completed = sets.complete(IDR)
+    assert nal_types(completed) == [7, 8, 5]
+    assert completed.endswith(IDR)

@@ -218,15 +218,28 @@ async def test_answer_msid_names_the_seat(relay: RoomRelay, peers: Peers, video_
     answer = await viewer.start(relay)
     pair = ["video", "audio"] if video_first else ["audio", "video"]
     assert _msids(answer) == [(kind, f"seat-{seat}") for seat in range(4) for kind in pair]
-    # and codecs are pinned: VP8 (+rtx) and Opus only
-    rtpmaps = set(re.findall(r"^a=rtpmap:\d+ ([^/]+)/", answer, re.MULTILINE))
-    assert rtpmaps == {"VP8", "rtx", "opus"}
+    # and codecs are pinned: VP8 first (what a VP8-first offerer gets), H.264 (+rtx), and Opus only
+    assert _codecs(answer) == {"VP8", "H264", "rtx", "opus"}
+    assert _first_video_codec(answer) == "VP8"
 
 
-async def test_publish_answer_pins_vp8_and_opus(relay: RoomRelay, peers: Peers) -> None:
+def _codecs(answer: str) -> set[str]:
+    return set(re.findall(r"^a=rtpmap:\d+ ([^/]+)/", answer, re.MULTILINE))
+
+
+def _first_video_codec(answer: str) -> str:
+    video = next(section for section in answer.split("\r\nm=")[1:] if section.startswith("video"))
+    match = re.search(r"^a=rtpmap:\d+ ([^/]+)/", video, re.MULTILINE)
+    assert match
+    return match.group(1)
+
+
+async def test_publish_answer_pins_vp8_h264_and_opus(relay: RoomRelay, peers: Peers) -> None:
     answer = await peers.add(Publisher(0)).start(relay)
-    rtpmaps = set(re.findall(r"^a=rtpmap:\d+ ([^/]+)/", answer, re.MULTILINE))
-    assert rtpmaps == {"VP8", "rtx", "opus"}
+    assert _codecs(answer) == {"VP8", "H264", "rtx", "opus"}
+    assert _first_video_codec(answer) == "VP8"
+    # H.264 only in packetization-mode 1
+    assert "packetization-mode=0" not in answer
 
 
 async def test_audio_only_publisher(relay: RoomRelay, peers: Peers) -> None:
@@ -249,6 +262,16 @@ async def _offer_with(video_codec: str | None, audio_codec: str | None) -> tuple
     return pc, pc.localDescription.sdp
 
 
+def _packetization_mode_0(sdp: str) -> str:
+    """The offer of an H.264 encoder that sends one NAL unit per packet (not what aiortc speaks)."""
+    return sdp.replace("packetization-mode=1", "packetization-mode=0")
+
+
+def _unknown_video(sdp: str) -> str:
+    """Every video codec renamed to one the relay does not have."""
+    return re.sub(r"(a=rtpmap:\d+ )(VP8|H264)/", r"\1AV1X/", sdp)
+
+
 async def test_bad_offers(relay: RoomRelay) -> None:
     with pytest.raises(BadOffer, match="SDP"):
         await relay.publish(0, "this is not sdp")
@@ -259,16 +282,19 @@ async def test_bad_offers(relay: RoomRelay) -> None:
 
     pc, h264_pcmu = await _offer_with("video/H264", "audio/PCMU")
     try:
-        with pytest.raises(BadOffer, match="no Opus audio or VP8 video codec offered"):
-            await relay.publish(0, h264_pcmu)
+        with pytest.raises(
+            BadOffer, match=r"no Opus audio, and no VP8 or H.264 \(packetization-mode=1\) video codec offered"
+        ):
+            await relay.publish(0, _packetization_mode_0(h264_pcmu))
     finally:
         await pc.close()
     pc, h264_only = await _offer_with("video/H264", None)
     try:
-        with pytest.raises(BadOffer, match="no VP8 video codec offered"):
-            await relay.publish(0, h264_only)
-        with pytest.raises(BadOffer, match="no VP8 video codec offered"):
-            await relay.watch(h264_only)
+        for offer in (_packetization_mode_0(h264_only), _unknown_video(h264_only)):
+            with pytest.raises(BadOffer, match=r"no VP8 or H.264 \(packetization-mode=1\) video codec offered"):
+                await relay.publish(0, offer)
+            with pytest.raises(BadOffer, match=r"no VP8 or H.264 \(packetization-mode=1\) video codec offered"):
+                await relay.watch(offer)
     finally:
         await pc.close()
     # a viewer offer used for publishing (recvonly) is refused too
@@ -289,8 +315,8 @@ def _sections(answer: str) -> list[str]:
 
 @pytest.mark.parametrize("role", ["publish", "watch"])
 async def test_unusable_m_line_is_rejected_not_the_offer(relay: RoomRelay, role: str) -> None:
-    """An OBS/FFmpeg-style offer (H.264 video + Opus audio): the video m-line is answered as rejected
-    (port 0, inactive, out of BUNDLE), the audio is served."""
+    """A video codec we do not relay (here H.264 in packetization-mode 0) + Opus audio: the video
+    m-line is answered as rejected (port 0, inactive, out of BUNDLE), the audio is served."""
     pc = RTCPeerConnection(configuration=config())
     direction = "sendonly" if role == "publish" else "recvonly"
     try:
@@ -298,7 +324,7 @@ async def test_unusable_m_line_is_rejected_not_the_offer(relay: RoomRelay, role:
         t.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/H264"])
         pc.addTransceiver("audio", direction=direction)
         await pc.setLocalDescription(await pc.createOffer())
-        offer = pc.localDescription.sdp
+        offer = _packetization_mode_0(pc.localDescription.sdp)
         if role == "publish":
             _, answer = await relay.publish(1, offer)
         else:
@@ -571,9 +597,9 @@ async def test_registry() -> None:
     assert len(relays) == 0
 
 
-async def test_four_pair_offer_with_h264_only_video_keeps_seat_order(relay: RoomRelay, peers: Peers) -> None:
-    """Every video m-line rejected (player without VP8): audio pair k still maps to seat k, and the
-    rejected m-lines come back at their places."""
+async def test_four_pair_offer_with_unusable_video_keeps_seat_order(relay: RoomRelay, peers: Peers) -> None:
+    """Every video m-line rejected (a player with neither VP8 nor H.264 in packetization-mode 1):
+    audio pair k still maps to seat k, and the rejected m-lines come back at their places."""
     await peers.add(Publisher(1)).start(relay)
     pc = RTCPeerConnection(configuration=config())
     try:
@@ -584,7 +610,7 @@ async def test_four_pair_offer_with_h264_only_video_keeps_seat_order(relay: Room
                 [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/H264"]
             )
         await pc.setLocalDescription(await pc.createOffer())
-        _, answer = await relay.watch(pc.localDescription.sdp)
+        _, answer = await relay.watch(_packetization_mode_0(pc.localDescription.sdp))
         sections = _sections(answer)
         assert [s.split()[0] for s in sections] == ["m=audio", "m=video"] * 4
         assert all(s.split()[1] == "0" for s in sections[1::2])

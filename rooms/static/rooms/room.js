@@ -2,6 +2,7 @@
 // with textContent (never innerHTML), so a comment can't carry markup or script.
 
 import { publish, watch } from "./media.js";
+import { CERT_COMMAND, ffmpegCommand, obsSettings } from "./studio.js";
 import { RoomSocket } from "./socket.js";
 
 const $ = (id) => document.getElementById(id);
@@ -64,16 +65,47 @@ function renderYou() {
   $("host-panel").hidden = !(isHost() && live);
   $("request-join").hidden = !(you.role === "viewer" && live);
   $("offer").hidden = !(you.offer !== null && you.offer !== undefined && mySeat === null && live);
-  if (you.whip) {
-    $("whip-url").textContent = new URL(you.whip.url, location.href).href;
-    $("whip-token").textContent = you.whip.token;
-  }
+  if (you.whip) renderStudio(you.whip);
   if (mySeat) {
     $("toggle-camera").textContent = mySeat.camera ? "Camera off" : "Camera on";
     $("toggle-mic").textContent = mySeat.mic ? "Mic off" : "Mic on";
   }
   $("leave").hidden = you.role !== "guest";
   renderRequests();
+}
+
+function renderStudio(whip) {
+  const url = new URL(whip.url, location.href).href;
+  $("whip-url").textContent = url;
+  $("whip-token").textContent = whip.token;
+  $("cert-command").textContent = CERT_COMMAND;
+  $("ffmpeg-command").textContent = ffmpegCommand(url, whip.token);
+  const list = $("obs-settings");
+  list.replaceChildren();
+  for (const [name, value] of obsSettings(url, whip.token)) {
+    const term = document.createElement("dt");
+    term.textContent = name;
+    const detail = document.createElement("dd");
+    detail.textContent = value;
+    list.append(term, detail);
+  }
+}
+
+// A new bearer token: the old one stops working, and a stream still using it ends.
+async function rotateToken() {
+  const status = $("token-status");
+  status.textContent = "";
+  const csrf = document.querySelector("#studio [name=csrfmiddlewaretoken]").value;
+  try {
+    const response = await fetch(`/rooms/${slug}/whip/token`, { method: "POST", headers: { "X-CSRFToken": csrf } });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.message || `HTTP ${response.status}`);
+    state.you.whip = body;
+    renderStudio(body);
+    status.textContent = "New token. The old one no longer works.";
+  } catch (error) {
+    status.textContent = `Could not change the token: ${error.message || error}`;
+  }
 }
 
 function renderRequests() {
@@ -287,6 +319,7 @@ $("decline-offer").addEventListener("click", async () => {
   }
 });
 $("go-live").addEventListener("click", goLive);
+$("rotate-token").addEventListener("click", rotateToken);
 $("toggle-camera").addEventListener("click", () => toggle("camera"));
 $("toggle-mic").addEventListener("click", () => toggle("mic"));
 $("leave").addEventListener("click", () => act("seat.leave"));

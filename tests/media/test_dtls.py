@@ -1,0 +1,79 @@
+"""A failed DTLS handshake is logged with what to do. FFmpeg's P-224 certificate: tests/media/test_ffmpeg.py;
+here a client with an RSA certificate (as GStreamer's webrtcbin has), made from an aiortc peer."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+from aiortc import rtcpeerconnection
+from aiortc.rtcdtlstransport import RTCCertificate
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from media.relay import RoomRelay
+from tests.media.peers import Publisher, wait_for
+
+
+def rsa_certificate() -> RTCCertificate:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "webrtcbin")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return RTCCertificate(key=key, cert=certificate)  # aiortc types the key as EC; any key works here
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[RoomRelay]:
+    relay = RoomRelay("room-dtls")
+    try:
+        yield relay
+    finally:
+        await relay.close()
+
+
+def rsa_publisher(monkeypatch: pytest.MonkeyPatch) -> Publisher:
+    """A publishing client whose DTLS certificate is RSA (the client side only)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(rtcpeerconnection.RTCCertificate, "generateCertificate", staticmethod(rsa_certificate))
+        return Publisher(0)
+
+
+async def test_an_rsa_client_as_dtls_server_is_told_to_use_ecdsa(
+    relay: RoomRelay, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="media.relay")
+    publisher = rsa_publisher(monkeypatch)
+    try:
+        await publisher.accept((await relay.publish(0, await publisher.offer()))[1])  # actpass: the relay is client
+        await wait_for(lambda: publisher.pc.connectionState == "failed", within=15, what="the handshake failing")
+        await wait_for(lambda: relay.session_count() == 0, within=5, what="the relay ending the session")
+    finally:
+        await publisher.close()
+    failures = [r.getMessage() for r in caplog.records if "could not connect" in r.getMessage()]
+    assert failures, caplog.text
+    assert "RSA" in failures[0]
+    assert "ECDSA P-256" in failures[0]
+
+
+async def test_an_rsa_client_as_dtls_client_connects(relay: RoomRelay, monkeypatch: pytest.MonkeyPatch) -> None:
+    publisher = rsa_publisher(monkeypatch)
+    try:
+        offer = (await publisher.offer()).replace("a=setup:actpass", "a=setup:active")
+        await publisher.accept((await relay.publish(0, offer))[1])
+        await wait_for(lambda: relay.is_publishing(0), within=15, what="publishing")
+    finally:
+        await publisher.close()
