@@ -70,6 +70,11 @@ class H264Packer:
         self.frames = 0
 
     def pack(self, packet: av.Packet[Any]) -> tuple[list[bytes], int]:
-        payloads: list[bytes] = H264Encoder._packetize(H264Encoder._split_bitstream(bytes(packet)))
+        # H.264 payloads depend on the frame alone: the first viewer's sender makes them, every
+        # other viewer of the seat sends the same ones.
+        payloads = packet.opaque
+        if not isinstance(payloads, list):
+            payloads = H264Encoder._packetize(H264Encoder._split_bitstream(bytes(packet)))
+            packet.opaque = payloads
         self.frames += 1
         return payloads, timestamp_of(packet, VIDEO_CLOCK_RATE)

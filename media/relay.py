@@ -37,7 +37,14 @@ from media.h264 import ParameterSets, is_h264_keyframe
 from media.passthrough import FrameSink, SlotTrack, install_sink, pack_as_negotiated
 from media.sdp import OfferedMedia, OfferError, parse_offer
 from media.transcode import Transcoder
-from media.vp8 import AUDIO_CLOCK_RATE, AUDIO_TIME_BASE, VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, is_vp8_keyframe
+from media.vp8 import (
+    AUDIO_CLOCK_RATE,
+    AUDIO_TIME_BASE,
+    VIDEO_CLOCK_RATE,
+    VIDEO_TIME_BASE,
+    Vp8Packetizer,
+    is_vp8_keyframe,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +154,7 @@ class _Seat:
         self.pending_keyframe: asyncio.TimerHandle | None = None
         self.keyframe_requests = 0  # PLIs actually sent to the publisher
         self.transcoders: dict[str, Transcoder] = {}  # viewer codec -> the one transcoder feeding it
+        self.vp8 = Vp8Packetizer()  # the seat's VP8 video is packetized once, for every viewer
 
     def stop_transcoders(self, keep: set[str] | frozenset[str] = frozenset()) -> None:
         for codec in [c for c in self.transcoders if c not in keep]:
@@ -528,6 +536,8 @@ class RoomRelay:
             packet.dts = pts
             packet.time_base = time_base
             keyframe = kind == "video" and IS_KEYFRAME[codec](data)
+            if kind == "video" and codec == "vp8":
+                seat.vp8.share(packet, data)
             others: set[str] = set()
             for slot in slots:
                 if slot.codec == codec:
@@ -560,6 +570,8 @@ class RoomRelay:
         def on_packet(packet: av.Packet[Any], keyframe: bool) -> None:
             if not seat.forward["video"]:
                 return
+            if codec == "vp8":
+                seat.vp8.share(packet, bytes(packet))
             for slot in seat.slots["video"]:
                 if slot.codec == codec:
                     slot.push(packet, keyframe)

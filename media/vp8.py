@@ -39,16 +39,36 @@ class Packer(Protocol):
     def pack(self, packet: av.Packet[Any]) -> tuple[list[bytes], int]: ...
 
 
-class Vp8Packer:
-    """VP8 RTP payloads (RFC 7741 descriptor with a 15-bit picture id) for one outgoing stream."""
+class Vp8Packetizer:
+    """VP8 RTP payloads (RFC 7741 descriptor with a 15-bit picture id) for one seat's outgoing
+    video: the relay packetizes each frame once, and every viewer's sender sends those payloads
+    (the picture id counts the seat's frames, so it is the same, consecutive, for every viewer)."""
 
     def __init__(self) -> None:
         self.picture_id = random.randrange(1 << 15)  # noqa: S311 - not security relevant
+
+    def packetize(self, data: bytes) -> list[bytes]:
+        payloads: list[bytes] = Vp8Encoder._packetize(data, self.picture_id)
+        self.picture_id = (self.picture_id + 1) % (1 << 15)
+        return payloads
+
+    def share(self, packet: av.Packet[Any], data: bytes) -> None:
+        """Attach the frame's payloads to the packet every viewer slot of the seat receives."""
+        packet.opaque = self.packetize(data)
+
+
+class Vp8Packer:
+    """Packs VP8 for one outgoing stream: the payloads the relay attached to the packet (made once
+    per seat frame), or its own if none were attached."""
+
+    def __init__(self) -> None:
+        self.own = Vp8Packetizer()
         self.frames = 0
 
     def pack(self, packet: av.Packet[Any]) -> tuple[list[bytes], int]:
-        payloads: list[bytes] = Vp8Encoder._packetize(bytes(packet), self.picture_id)
-        self.picture_id = (self.picture_id + 1) % (1 << 15)
+        payloads = packet.opaque
+        if not isinstance(payloads, list):
+            payloads = self.own.packetize(bytes(packet))
         self.frames += 1
         return payloads, timestamp_of(packet, VIDEO_CLOCK_RATE)
 

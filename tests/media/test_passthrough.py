@@ -7,8 +7,9 @@ from fractions import Fraction
 
 import av
 
+from media.h264 import H264Packer
 from media.passthrough import SlotTrack
-from media.vp8 import OpusPacker, Vp8Packer, is_vp8_keyframe
+from media.vp8 import OpusPacker, Vp8Packer, Vp8Packetizer, is_vp8_keyframe
 
 KEY = b"\x10\x02\x00\x9d\x01\x2a"  # P bit 0
 DELTA = b"\x31\x02\x00"  # P bit 1
@@ -36,6 +37,45 @@ def test_packers() -> None:
     audio.pts = 960
     audio.time_base = Fraction(1, 48000)
     assert OpusPacker().pack(audio) == ([b"opus"], 960)
+
+
+def picture_id(payload: bytes) -> int:
+    """The 15-bit picture id of a VP8 payload descriptor (X, I and M bits set, RFC 7741)."""
+    assert payload[0] & 0x80
+    assert payload[1] & 0x80
+    assert payload[2] & 0x80
+    return ((payload[2] & 0x7F) << 8) | payload[3]
+
+
+def test_a_seats_vp8_frame_is_packetized_once_for_every_viewer() -> None:
+    seat = Vp8Packetizer()
+    viewers = [Vp8Packer(), Vp8Packer(), Vp8Packer()]
+    ids = []
+    for n, data in enumerate([KEY * 500, DELTA * 400, DELTA * 10]):
+        shared = packet(data, 3000 * n)
+        seat.share(shared, data)
+        packed = [viewer.pack(shared) for viewer in viewers]
+        assert all(payloads is packed[0][0] for payloads, _ts in packed)  # the same list, not a copy
+        assert {ts for _payloads, ts in packed} == {3000 * n}
+        ids.append(picture_id(packed[0][0][0]))
+    # One picture-id sequence per seat: consecutive for every viewer, whoever packs first.
+    assert ids == [(ids[0] + n) % (1 << 15) for n in range(3)]
+
+
+def test_a_packet_without_shared_payloads_is_packed_by_its_stream() -> None:
+    own = Vp8Packer()
+    first, _ = own.pack(packet(KEY * 10, 0))
+    second, _ = own.pack(packet(DELTA * 10, 3000))
+    assert picture_id(second[0]) == (picture_id(first[0]) + 1) % (1 << 15)
+
+
+def test_h264_payloads_are_made_by_the_first_viewer_and_reused() -> None:
+    frame = b"\x00\x00\x00\x01\x67" + b"\x42" * 20 + b"\x00\x00\x00\x01\x65" + b"\x88" * 3000
+    shared = packet(frame, 0)
+    first, _ = H264Packer().pack(shared)
+    again, _ = H264Packer().pack(shared)
+    assert again is first
+    assert len(first) > 1
 
 
 async def test_slot_is_gated_bounded_and_asks_for_keyframes() -> None:
