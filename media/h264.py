@@ -72,9 +72,9 @@ class H264Packer:
     def pack(self, packet: av.Packet[Any]) -> tuple[list[bytes], int]:
         # H.264 payloads depend on the frame alone: the first viewer's sender makes them, every
         # other viewer of the seat sends the same ones.
-        payloads = packet.opaque
-        if not isinstance(payloads, list):
-            payloads = H264Encoder._packetize(H264Encoder._split_bitstream(bytes(packet)))
-            packet.opaque = payloads
         self.frames += 1
-        return payloads, timestamp_of(packet, VIDEO_CLOCK_RATE)
+        shared = packet.opaque
+        if not isinstance(shared, tuple):
+            payloads = H264Encoder._packetize(H264Encoder._split_bitstream(bytes(packet)))
+            shared = packet.opaque = (payloads, timestamp_of(packet, VIDEO_CLOCK_RATE))
+        return shared

@@ -32,6 +32,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 
+from media import rtpsend
 from media.dtls import explain_failure
 from media.h264 import ParameterSets, is_h264_keyframe
 from media.passthrough import FrameSink, SlotTrack, install_sink, pack_as_negotiated
@@ -256,6 +257,7 @@ class RoomRelay:
                 sender = transceiver.sender
                 sender._stream_id = f"seat-{seat}"  # a=msid:seat-<n> <track id>
                 pack_as_negotiated(sender, slot)
+                rtpsend.install(sender)  # per-frame work per frame, not per packet
                 # PLI/FIR from the viewer: forward to the publisher instead of forcing an encoder key frame
                 sender._send_keyframe = self._viewer_keyframe_handler(slot)  # type: ignore[method-assign]
                 session.slots.append(slot)

@@ -53,8 +53,9 @@ class Vp8Packetizer:
         return payloads
 
     def share(self, packet: av.Packet[Any], data: bytes) -> None:
-        """Attach the frame's payloads to the packet every viewer slot of the seat receives."""
-        packet.opaque = self.packetize(data)
+        """Attach the frame's payloads and RTP timestamp to the packet every viewer slot of the
+        seat receives."""
+        packet.opaque = (self.packetize(data), timestamp_of(packet, VIDEO_CLOCK_RATE))
 
 
 class Vp8Packer:
@@ -66,11 +67,11 @@ class Vp8Packer:
         self.frames = 0
 
     def pack(self, packet: av.Packet[Any]) -> tuple[list[bytes], int]:
-        payloads = packet.opaque
-        if not isinstance(payloads, list):
-            payloads = self.own.packetize(bytes(packet))
         self.frames += 1
-        return payloads, timestamp_of(packet, VIDEO_CLOCK_RATE)
+        shared = packet.opaque
+        if isinstance(shared, tuple):
+            return shared
+        return self.own.packetize(bytes(packet)), timestamp_of(packet, VIDEO_CLOCK_RATE)
 
 
 class OpusPacker:
@@ -80,5 +81,9 @@ class OpusPacker:
         self.frames = 0
 
     def pack(self, packet: av.Packet[Any]) -> tuple[list[bytes], int]:
+        # The same for every viewer of the seat: made by the first viewer's sender, then reused.
         self.frames += 1
-        return [bytes(packet)], timestamp_of(packet, AUDIO_CLOCK_RATE)
+        shared = packet.opaque
+        if not isinstance(shared, tuple):
+            shared = packet.opaque = ([bytes(packet)], timestamp_of(packet, AUDIO_CLOCK_RATE))
+        return shared
