@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -11,12 +12,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def p256_certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed ECDSA P-256 certificate and its key, as PEM files in `folder`."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "whip")])
+def self_signed(key: Any, common_name: str) -> x509.Certificate:
+    """A certificate for `key` (EC or RSA), signed by itself, valid from yesterday for 30 days."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
-    certificate = (
+    return (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -26,6 +26,12 @@ def p256_certificate(folder: Path) -> tuple[Path, Path]:
         .not_valid_after(now + datetime.timedelta(days=30))
         .sign(key, hashes.SHA256())
     )
+
+
+def p256_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed ECDSA P-256 certificate and its key, as PEM files in `folder`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = self_signed(key, "whip")
     cert_path, key_path = folder / "whip.crt", folder / "whip.key"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(

@@ -19,6 +19,7 @@ from aiortc import (
 )
 
 from media.relay import RoomRelay
+from rooms.models import Room, Seat
 
 WIDTH, HEIGHT = 320, 240
 
@@ -166,3 +167,8 @@ async def luma_of(track: MediaStreamTrack, frames: int = 3, within: float = 6.0)
         frame = await next_frame(track, within)
     assert isinstance(frame, av.VideoFrame)
     return mean_luma(frame)
+
+
+def token_of(room: Room, index: int) -> str:
+    """The seat's WHIP bearer token ("" if the seat is empty)."""
+    return Seat.objects.get(room=room, index=index).publish_token or ""

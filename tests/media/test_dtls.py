@@ -3,36 +3,22 @@ here a client with an RSA certificate (as GStreamer's webrtcbin has), made from 
 
 from __future__ import annotations
 
-import datetime
 import logging
 from collections.abc import AsyncIterator
 
 import pytest
 from aiortc import rtcpeerconnection
 from aiortc.rtcdtlstransport import RTCCertificate
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from media.relay import RoomRelay
+from tests.media.certificates import self_signed
 from tests.media.peers import Publisher, wait_for
 
 
 def rsa_certificate() -> RTCCertificate:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "webrtcbin")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
+    certificate = self_signed(key, "webrtcbin")
     return RTCCertificate(key=key, cert=certificate)  # aiortc types the key as EC; any key works here
 
 

@@ -4,7 +4,6 @@ that a seat's media reaches a viewer and its `publishing` state reaches everyone
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from channels.db import database_sync_to_async
@@ -13,20 +12,10 @@ from django.test import AsyncClient
 from media import services
 from rooms import seats
 from rooms.models import Room, Seat
-from tests.media.peers import Publisher, Viewer, luma_of, seat_level
+from tests.media.peers import Publisher, Viewer, luma_of, seat_level, token_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SDP = "application/sdp"
-
-
-@pytest.fixture
-async def relays() -> AsyncIterator[None]:
-    yield
-    await services.close_all()
-
-
-def token_of(room: Room, index: int) -> str:
-    return Seat.objects.get(room=room, index=index).publish_token or ""
 
 
 async def post_offer(client: AsyncClient, url: str, sdp: str, token: str | None = None, **extra: str):  # type: ignore[no-untyped-def]

@@ -4,30 +4,18 @@ headers, one audio + one video gets seat 0, and an offer without a usable codec 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from channels.db import database_sync_to_async
 from django.test import AsyncClient, override_settings
 
-from media import services
 from media.ice import link_headers
-from rooms.models import Room, Seat
-from tests.media.peers import Publisher, Viewer, luma_of, seat_level
+from rooms.models import Room
+from tests.media.peers import Publisher, Viewer, luma_of, seat_level, token_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SDP = "application/sdp"
 PLAYER = "https://player.example"
-
-
-@pytest.fixture
-async def relays() -> AsyncIterator[None]:
-    yield
-    await services.close_all()
-
-
-def token_of(room: Room, index: int) -> str:
-    return Seat.objects.get(room=room, index=index).publish_token or ""
 
 
 async def test_it_answers_a_preflight_from_another_origin(relays: None, room: Room) -> None:

@@ -4,7 +4,6 @@ at once and a stream published with it ends."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from channels.db import database_sync_to_async
@@ -14,21 +13,11 @@ from liverooms.errors import ActionError
 from media import services
 from rooms import seats
 from rooms.models import Room, Seat
-from tests.media.peers import Publisher
+from tests.media.peers import Publisher, token_of
 from tests.media.peers import wait_for as wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SDP = "application/sdp"
-
-
-@pytest.fixture
-async def relays() -> AsyncIterator[None]:
-    yield
-    await services.close_all()
-
-
-def token_of(room: Room, index: int) -> str:
-    return Seat.objects.get(room=room, index=index).publish_token or ""
 
 
 async def wait_for(predicate, within: float = 10) -> None:  # type: ignore[no-untyped-def]
