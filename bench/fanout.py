@@ -36,7 +36,6 @@ import multiprocessing
 import os
 import random
 import resource
-import secrets
 import shutil
 import signal
 import socket
@@ -53,6 +52,7 @@ from urllib.parse import urlsplit
 
 from leanws import LeanSocket, open_lean  # bench/leanws.py (the scripts run from bench/)
 from processes import log_tail, stop_process  # bench/processes.py
+from processes import server_env as processes_server_env
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -168,23 +168,8 @@ def free_port() -> int:
 
 
 def server_env(tmp: Path, app: Path) -> dict[str, str]:
-    drop = ("DJANGO_", "DATABASE_", "REDIS_", "CELERY_", "PYTHONPATH")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(drop)}
-    env.update(
-        FANOUT_APP_DIR=str(app),  # where the servers run (cwd): the liverooms code under test
-        PYTHONPATH=str(BENCH),  # tutorial_app (the liverooms package comes from the cwd)
-        DJANGO_SETTINGS_MODULE="liverooms.settings",
-        DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(40),
-        SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        LIVEROOMS_VAR_DIR=str(tmp / "var"),
-        CELERY_TASK_ALWAYS_EAGER="1",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    # FANOUT_APP_DIR: where the servers run (cwd), i.e. the liverooms code under test
+    return processes_server_env(tmp, debug=False, FANOUT_APP_DIR=str(app))
 
 
 def prepare_database(env: dict[str, str]) -> tuple[str, str]:

@@ -4,9 +4,34 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+
+def server_env(tmp: Path, *, debug: bool, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark's server: this machine's, without any project setting that
+    could leak in (database, Redis, Celery), plus a throwaway SQLite database in `tmp`."""
+    drop = ("DJANGO_", "DATABASE_", "REDIS_", "CELERY_", "PYTHONPATH")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(drop)}
+    env.update(
+        PYTHONPATH=str(BENCH),  # the reference apps (the liverooms package comes from the cwd)
+        DJANGO_SETTINGS_MODULE="liverooms.settings",
+        DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
+        DEBUG="1" if debug else "0",
+        SECRET_KEY=secrets.token_urlsafe(40),
+        SECURE_SSL_REDIRECT="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        LIVEROOMS_VAR_DIR=str(tmp / "var"),
+        CELERY_TASK_ALWAYS_EAGER="1",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    return env
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:

@@ -44,7 +44,6 @@ import math
 import multiprocessing
 import os
 import random
-import secrets
 import shutil
 import signal
 import socket
@@ -71,9 +70,9 @@ from aiortc import (
     RTCSessionDescription,
 )
 from processes import log_tail, stop_process  # bench/processes.py (the scripts run from bench/)
+from processes import server_env as processes_server_env
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH = Path(__file__).resolve().parent
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -711,22 +710,7 @@ def free_port() -> int:
 
 
 def server_env(tmp: Path) -> dict[str, str]:
-    drop = ("DJANGO_", "DATABASE_", "REDIS_", "CELERY_", "PYTHONPATH")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(drop)}
-    env.update(
-        PYTHONPATH=str(BENCH),  # stock_relay_app (the liverooms package comes from the cwd)
-        DJANGO_SETTINGS_MODULE="liverooms.settings",
-        DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
-        DEBUG="1",
-        SECRET_KEY=secrets.token_urlsafe(40),
-        SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        LIVEROOMS_VAR_DIR=str(tmp / "var"),
-        CELERY_TASK_ALWAYS_EAGER="1",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    return processes_server_env(tmp, debug=True)
 
 
 def prepare_database(env: dict[str, str]) -> tuple[str, list[str]]:
