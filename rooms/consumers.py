@@ -83,6 +83,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.room is not None and self.hub is not None:
             await hubs().leave(self.room.pk, self)
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """However the socket's life ends — a disconnect, or an error that ends the consumer
+        without one — it leaves its hub: a dead socket is neither counted nor written to."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self.room is not None and self.hub is not None:
+                await hubs().leave(self.room.pk, self)
+
     # --- from the hub ----------------------------------------------------------------------
 
     def write_now(self, seq: int | None, frame: Frame) -> bool:

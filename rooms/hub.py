@@ -300,6 +300,10 @@ class Hubs:
                 hub.watchers.add(sock)
             return hub
 
+    def get(self, room_id: int) -> RoomHub | None:
+        """The room's hub in this process, if any socket here watches the room."""
+        return self._hubs.get(room_id)
+
     async def leave(self, room_id: int, sock: Socket) -> None:
         async with self._lock:
             hub = self._hubs.get(room_id)

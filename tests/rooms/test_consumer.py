@@ -13,6 +13,7 @@ from comments.actions import post_comment, remove_comment
 from comments.models import BlockedWord, Comment
 from liverooms.asgi import application
 from rooms import seats
+from rooms.hub import hubs
 from rooms.models import Room
 from tests.sockets import ORIGIN, join
 
@@ -359,3 +360,20 @@ def test_a_crowd_gets_hearts_less_often() -> None:
     from rooms.hub import reaction_ticks
 
     assert [reaction_ticks(n) for n in (1, 500, 501, 1000, 2000, 5000)] == [1, 1, 2, 2, 3, 5]
+
+
+async def test_a_socket_whose_consumer_fails_leaves_its_hub(room: Room, alice, carol) -> None:
+    host = await join(room, alice)
+    viewer = await join(room, carol)
+    hub = hubs().get(room.pk)
+    assert hub is not None
+    assert len(hub.sockets) == 2
+    # The room vanishes under the viewer: its next action fails with an error nobody expected,
+    # which ends the consumer without a disconnect.
+    await sync_to_async(Room.objects.filter(pk=room.pk).delete)()
+    await viewer.send("comment.post", text="hello?")
+    with pytest.raises(Room.DoesNotExist):
+        await viewer.communicator.receive_from(timeout=3)
+    assert len(hub.sockets) == 1  # no longer counted as a viewer nor written to
+    await host.close()
+    assert hubs().get(room.pk) is None
