@@ -80,14 +80,6 @@ class DirectSocket:
             return None
         return cls(protocol, transport)
 
-    @property
-    def open(self) -> bool:
-        return bool(self.protocol.state == _OPEN and self.transport.connected)
-
-    def queued(self) -> int:
-        t = self.transport
-        return len(t.dataBuffer) - t.offset + t._tempDataLen
-
     def write(self, frame: Frame) -> None:
         """Send the frame now if nothing waits before it, else queue it behind what waits.
         (Runs once per socket per frame: kept to a few attribute reads and one send.)"""
