@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,3 +63,23 @@ def running(
 def port_open(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass(frozen=True)
+class Served:
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextmanager
+def daphne(settings_dict: dict, **env: str) -> Iterator[Served]:
+    """One daphne process serving liverooms on the test's database; `env` adds settings."""
+    port = free_port()
+    env = {"DATABASE_URL": database_url_of(settings_dict), "ALLOWED_HOSTS": "127.0.0.1", **env}
+    args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
+    with running(args, env=env, ready=lambda: port_open(port)) as process:
+        yield Served(port, process)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from tests.servers import database_url_of, free_port, port_open, running
+from tests.servers import daphne
 from tests.sockets import session_cookie
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,11 +24,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 
 @pytest.fixture
 def server(transactional_db: None) -> Iterator[str]:
-    port = free_port()
-    env = {"DATABASE_URL": database_url_of(connection.settings_dict), "ALLOWED_HOSTS": "127.0.0.1"}
-    args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
-    with running(args, env=env, ready=lambda: port_open(port)):
-        yield f"http://127.0.0.1:{port}"
+    with daphne(connection.settings_dict) as served:
+        yield served.url
 
 
 @pytest.fixture

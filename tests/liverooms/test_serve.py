@@ -6,19 +6,13 @@ import urllib.request
 import pytest
 from django.db import connection
 
-from tests.servers import database_url_of, free_port, port_open, running
+from tests.servers import daphne
 
 
 @pytest.fixture
 def server(transactional_db: None) -> str:
-    port = free_port()
-    env = {"DATABASE_URL": database_url_of(connection.settings_dict), "ALLOWED_HOSTS": "127.0.0.1"}
-    with running(
-        ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"],
-        env=env,
-        ready=lambda: port_open(port),
-    ):
-        yield f"127.0.0.1:{port}"
+    with daphne(connection.settings_dict) as served:
+        yield f"127.0.0.1:{served.port}"
 
 
 def test_daphne_serves_the_home_page_and_its_styles(server: str) -> None:

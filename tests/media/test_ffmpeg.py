@@ -21,7 +21,7 @@ from rooms.seats import rotate_publish_token
 from tests.media.certificates import p256_certificate
 from tests.media.peers import Viewer, luma_of, next_frame, wait_for
 from tests.media.whip_front import whip_front
-from tests.servers import database_url_of, free_port, port_open, running
+from tests.servers import daphne
 
 TOKEN = "ffmpeg-test-token"
 LEVEL = 170  # FFmpeg's picture: a luma no aiortc test publisher uses
@@ -108,11 +108,8 @@ async def test_ffmpeg_with_its_own_p224_certificate_is_told_what_to_do(
 @pytest.fixture
 def server(transactional_db: None) -> Iterator[str]:
     """daphne serving the app on the test database."""
-    port = free_port()
-    env = {"DATABASE_URL": database_url_of(connection.settings_dict), "ALLOWED_HOSTS": "127.0.0.1"}
-    args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
-    with running(args, env=env, ready=lambda: port_open(port)):
-        yield f"http://127.0.0.1:{port}"
+    with daphne(connection.settings_dict) as served:
+        yield served.url
 
 
 def _post_sdp(url: str, sdp: str) -> tuple[int, str]:

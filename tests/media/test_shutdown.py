@@ -12,7 +12,7 @@ from django.db import connection
 
 from rooms.models import Room, Seat
 from tests.media.peers import Publisher
-from tests.servers import database_url_of, free_port, port_open, running
+from tests.servers import daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,13 +30,11 @@ def post_whip(url: str, token: str, sdp: str) -> str:
 
 
 async def test_a_stopping_server_ends_its_publishers_sessions(room: Room) -> None:
-    port = free_port()
-    env = {"DATABASE_URL": database_url_of(connection.settings_dict), "ALLOWED_HOSTS": "127.0.0.1"}
     token = await database_sync_to_async(lambda: Seat.objects.get(room=room, index=0).publish_token)()
     publisher = Publisher(0)
-    args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
     try:
-        with running(args, env=env, ready=lambda: port_open(port)) as server:
+        with daphne(connection.settings_dict) as served:
+            port, server = served.port, served.process
             answer = await asyncio.to_thread(
                 post_whip, f"http://127.0.0.1:{port}/rooms/{room.slug}/whip", token, await publisher.offer()
             )

@@ -19,7 +19,7 @@ from comments.models import Comment
 from conftest import PASSWORD
 from rooms.models import Room
 from tests.browser_http import Browser
-from tests.servers import database_url_of, free_port, port_open, running
+from tests.servers import daphne
 from tests.sockets import session_cookie
 
 pytestmark = [
@@ -33,17 +33,9 @@ pytestmark = [
 
 @pytest.fixture
 def two_servers(transactional_db: None) -> Iterator[list[int]]:
-    env = {
-        "DATABASE_URL": database_url_of(connection.settings_dict),
-        "REDIS_URL": settings.REDIS_URL,
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
-    ports = [free_port(), free_port()]
     with ExitStack() as stack:
-        for port in ports:
-            args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
-            stack.enter_context(running(args, env=env, ready=lambda port=port: port_open(port)))
-        yield ports
+        servers = [stack.enter_context(daphne(connection.settings_dict, REDIS_URL=settings.REDIS_URL)) for _ in "ab"]
+        yield [served.port for served in servers]
 
 
 class Tab:

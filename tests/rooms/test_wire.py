@@ -21,7 +21,7 @@ from websockets.streams import StreamReader
 
 from rooms.models import Room
 from rooms.wire import Frame
-from tests.servers import database_url_of, free_port, port_open, running
+from tests.servers import daphne
 from tests.sockets import session_cookie
 
 
@@ -49,17 +49,11 @@ def test_a_frame_is_one_websocket_text_frame_of_its_utf8_bytes(size: int) -> Non
 
 @pytest.fixture
 def server(transactional_db: None) -> Iterator[int]:
-    port = free_port()
-    env = {
-        "DATABASE_URL": database_url_of(connection.settings_dict),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "WEBSOCKET_MAX_QUEUED_BYTES": str(64 * 1024),
-    }
+    env = {"WEBSOCKET_MAX_QUEUED_BYTES": str(64 * 1024)}
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
-    args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
-    with running(args, env=env, ready=lambda: port_open(port)):
-        yield port
+    with daphne(connection.settings_dict, **env) as served:
+        yield served.port
 
 
 async def connect(port: int, room: Room, cookie: str | None = None, **options: Any) -> Any:
