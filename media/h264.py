@@ -12,7 +12,7 @@ from typing import Any
 import av
 from aiortc.codecs.h264 import H264Encoder
 
-from media.vp8 import VIDEO_CLOCK_RATE, timestamp_of
+from media.vp8 import VIDEO_CLOCK_RATE, Packed, shared_packing, timestamp_of
 
 NAL_IDR = 5
 NAL_SPS = 7
@@ -69,12 +69,13 @@ class H264Packer:
     def __init__(self) -> None:
         self.frames = 0
 
-    def pack(self, packet: av.Packet[Any]) -> tuple[list[bytes], int]:
-        # H.264 payloads depend on the frame alone: the first viewer's sender makes them, every
-        # other viewer of the seat sends the same ones.
+    def pack(self, packet: av.Packet[Any]) -> Packed:
+        # H.264 payloads depend on the frame alone (no per-stream picture id, unlike VP8).
         self.frames += 1
-        shared = packet.opaque
-        if not isinstance(shared, tuple):
-            payloads = H264Encoder._packetize(H264Encoder._split_bitstream(bytes(packet)))
-            shared = packet.opaque = (payloads, timestamp_of(packet, VIDEO_CLOCK_RATE))
-        return shared
+        return shared_packing(
+            packet,
+            lambda: (
+                H264Encoder._packetize(H264Encoder._split_bitstream(bytes(packet))),
+                timestamp_of(packet, VIDEO_CLOCK_RATE),
+            ),
+        )

@@ -8,6 +8,7 @@ context per viewer track even when they only ever `pack()`).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -31,6 +32,18 @@ def timestamp_of(packet: av.Packet[Any], clock_rate: int) -> int:
         return 0
     time_base: Fraction = packet.time_base
     return int(pts * time_base * clock_rate)
+
+
+Packed = tuple[list[bytes], int]  # RTP payloads and the RTP timestamp of one frame
+
+
+def shared_packing(packet: av.Packet[Any], pack: Callable[[], Packed]) -> Packed:
+    """The frame's payloads and timestamp, packed once for every viewer of the seat: the first
+    viewer's sender packs the shared packet, the others reuse what it attached (`opaque`)."""
+    packed = packet.opaque
+    if not isinstance(packed, tuple):
+        packed = packet.opaque = pack()
+    return packed
 
 
 class Packer(Protocol):
@@ -80,10 +93,6 @@ class OpusPacker:
     def __init__(self) -> None:
         self.frames = 0
 
-    def pack(self, packet: av.Packet[Any]) -> tuple[list[bytes], int]:
-        # The same for every viewer of the seat: made by the first viewer's sender, then reused.
+    def pack(self, packet: av.Packet[Any]) -> Packed:
         self.frames += 1
-        shared = packet.opaque
-        if not isinstance(shared, tuple):
-            shared = packet.opaque = ([bytes(packet)], timestamp_of(packet, AUDIO_CLOCK_RATE))
-        return shared
+        return shared_packing(packet, lambda: ([bytes(packet)], timestamp_of(packet, AUDIO_CLOCK_RATE)))
