@@ -52,9 +52,14 @@ def append_events(room: Room, events: list[tuple[str, dict[str, Any]]]) -> list[
     RoomEvent.objects.bulk_create(
         [RoomEvent(room=room, seq=frame["seq"], type=frame["type"], frame=frame) for frame in frames]
     )
-    for frame, (event_type, fields) in zip(frames, events, strict=True):
-        if event_type in WEBHOOK_EVENTS:
-            outbox.emit(event_type, room=room, data=fields, seq=frame["seq"])
+    outbox.emit_many(
+        [
+            (event_type, fields, frame["seq"])
+            for frame, (event_type, fields) in zip(frames, events, strict=True)
+            if event_type in WEBHOOK_EVENTS
+        ],
+        room=room,
+    )
     messages = [
         {"type": "room.event", "seq": frame["seq"], "event": frame["type"], "text": to_text(frame)} for frame in frames
     ]

@@ -15,6 +15,7 @@ from liverooms.webhooks import delivery
 from liverooms.webhooks.models import EVENT_TYPES, Attempt, Delivery, Endpoint, Event
 from liverooms.webhooks.signing import SIGNATURE_HEADER, verify
 from rooms import actions
+from rooms.events import append_events
 from rooms.models import Room
 from rooms.seats import seat_user, set_devices
 from tests.webhooks.receiver import receiver
@@ -197,3 +198,20 @@ def test_a_redirect_is_an_answer_not_followed(room: Room, carol: User) -> None:
         run = delivery.deliver_chain(hook.pk, room.pk)
     assert run.delivered == 0
     assert Delivery.objects.get().last_status_code == 302
+
+
+def test_a_batch_of_events_is_recorded_at_once_and_delivered_in_order(
+    room: Room, carol: User, django_capture_on_commit_callbacks
+) -> None:
+    with receiver() as rx:
+        hook = endpoint(rx.url, ["comment.removed"])
+        comments = [post_comment(room=room, author=carol, text=f"spam {n}") for n in range(5)]
+        with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+            append_events(room, [("comment.removed", {"comment_id": c.pk}) for c in comments])
+        # After commit: one group send for the batch and one delivery task for the endpoint.
+        assert len(callbacks) == 2
+        delivery.deliver_chain(hook.pk, room.pk)
+
+    assert [r.json["data"]["comment_id"] for r in rx.accepted] == [c.pk for c in comments]
+    seqs = [r.json["seq"] for r in rx.accepted]
+    assert seqs == sorted(seqs)
