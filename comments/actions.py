@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from comments.frames import comment_data
 from comments.models import COMMENT_MAX, Ban, BlockedWord, Comment
-from liverooms.errors import ActionError
-from liverooms.ratelimit import take_token
+from liverooms.errors import ActionError, rate_limited
+from liverooms.ratelimit import token_wait
 from rooms.events import append_event
 from rooms.models import Room
 
@@ -37,8 +37,9 @@ def is_exempt_from_rate_limit(*, user: User, room: Room) -> bool:
     return user.pk == room.host_id or user.has_perm("comments.moderate_comment")
 
 
-def take_comment_token(*, user: User, room: Room) -> bool:
-    return take_token(
+def comment_token_wait(*, user: User, room: Room) -> float:
+    """Take a comment token: 0.0, or the seconds until the user may comment again."""
+    return token_wait(
         f"comment:{room.pk}:{user.pk}",
         capacity=settings.COMMENT_BURST,
         per_second=settings.COMMENT_RATE_PER_MINUTE / 60,
@@ -69,8 +70,10 @@ def post_comment(*, room: Room, author: User | AnonymousUser, text: str) -> Comm
             raise ActionError("banned", "You are not allowed to comment.")
         if blocked_word_in(text=text, room=locked):
             raise ActionError("forbidden", "Your comment contains a word that is not allowed here.")
-        if not is_exempt_from_rate_limit(user=author, room=locked) and not take_comment_token(user=author, room=locked):
-            raise ActionError("rate_limited", "You are commenting too fast; wait a moment.")
+        if not is_exempt_from_rate_limit(user=author, room=locked):
+            wait = comment_token_wait(user=author, room=locked)
+            if wait:
+                raise rate_limited("You are commenting too fast; wait a moment.", wait=wait)
         comment = Comment.objects.create(room=locked, author=author, text=text)
         append_event(locked, "comment.created", {"comment": comment_data(comment)})
     return comment

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 ErrorCode = Literal[
     "bad_request",
@@ -15,13 +15,23 @@ ErrorCode = Literal[
     "room_ended",
     "comments_off",
     "banned",
+    "internal",
 ]
 
 
 class ActionError(Exception):
-    """An action refused: nothing was changed. `code` and `message` go to the client as-is."""
+    """An action refused: nothing was changed. `code` and `message` go to the client as-is, and so
+    do `fields` (`retry_after` of `rate_limited`, `until` of `banned`)."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str, **fields: Any) -> None:
         super().__init__(message)
         self.code: ErrorCode = code
         self.message = message
+        self.fields = fields
+
+
+def rate_limited(message: str, *, wait: float) -> ActionError:
+    """`rate_limited` with the whole seconds to wait before trying again."""
+    from liverooms.ratelimit import retry_after
+
+    return ActionError("rate_limited", message, retry_after=retry_after(wait))

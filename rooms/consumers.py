@@ -12,7 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from comments.reactions import check_kind
 from liverooms.db import db_async
-from liverooms.errors import ActionError, ErrorCode
+from liverooms.errors import ActionError, ErrorCode, rate_limited
 from liverooms.ratelimit import Bucket
 from rooms.events import replay, to_text
 from rooms.handlers import handle
@@ -163,7 +163,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             else:
                 extra = await db_async(handle)(frame, room=self.room, user=self.user)
         except ActionError as error:
-            await self.send_error(error.code, error.message, frame.ref)
+            await self.send_error(error.code, error.message, frame.ref, **error.fields)
             return
         if frame.type != "reaction.send" or frame.ref is not None:
             await self.send_text(to_text({"type": "ack", "ref": frame.ref, **extra}))
@@ -172,12 +172,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         check_kind(kind)
         if hub.ended:
             raise ActionError("room_ended", "This live has ended.")
-        if not self._reactions.take():
-            raise ActionError("rate_limited", "Slow down a little.")
+        wait = self._reactions.wait()
+        if wait:
+            raise rate_limited("Slow down a little.", wait=wait)
         hub.add_reaction(kind)
 
-    async def send_error(self, code: ErrorCode, message: str, ref: str | None = None) -> None:
-        await self.send_text(to_text({"type": "error", "code": code, "message": message, "ref": ref}))
+    async def send_error(self, code: ErrorCode, message: str, ref: str | None = None, **fields: Any) -> None:
+        await self.send_text(to_text({"type": "error", "code": code, "message": message, "ref": ref, **fields}))
 
 
 @db_async
