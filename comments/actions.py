@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
@@ -11,12 +12,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from comments.frames import comment_data
+from comments.frames import comment_data, redacted_comment
 from comments.models import COMMENT_MAX, Ban, BlockedWord, Comment
+from comments.text import folded, normalise
 from liverooms.errors import ActionError, rate_limited
 from liverooms.ratelimit import token_wait
-from rooms.events import append_event
+from rooms.events import append_event, redact
 from rooms.models import Room
+
+# A `comment.post` that repeats a `ref` the author used in the room this recently is a retry.
+RETRY_WINDOW = timedelta(minutes=10)
 
 
 def is_banned(*, user: User, room: Room) -> bool:
@@ -25,10 +30,12 @@ def is_banned(*, user: User, room: Room) -> bool:
 
 
 def blocked_word_in(*, text: str, room: Room) -> str | None:
-    """The first of the room's (or the site's) blocked words that `text` contains, if any."""
+    """The first of the room's (or the site's) blocked words that `text` contains, if any. Both
+    are compared in their normal, case-folded form (full-width and zero-width-split forms match)."""
     words = BlockedWord.objects.filter(Q(room=room) | Q(room__isnull=True)).values_list("word", flat=True)
+    text = folded(text)
     for word in words:
-        if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, flags=re.IGNORECASE):
+        if re.search(rf"(?<!\w){re.escape(folded(word))}(?!\w)", text):
             return word
     return None
 
@@ -47,7 +54,8 @@ def comment_token_wait(*, user: User, room: Room) -> float:
 
 
 def clean_comment_text(text: str) -> str:
-    text = text.strip()
+    """The comment as it is stored (comments.text.normalise); refuses empty and too long ones."""
+    text = normalise(text)
     if not text:
         raise ActionError("bad_request", "A comment cannot be empty.")
     if len(text) > COMMENT_MAX:
@@ -55,13 +63,32 @@ def clean_comment_text(text: str) -> str:
     return text
 
 
-def post_comment(*, room: Room, author: User | AnonymousUser, text: str) -> Comment:
-    """Save a comment and publish `comment.created`; raises ActionError when it is refused."""
+def _posted_before(*, room: Room, author: User, ref: str | None) -> Comment | None:
+    """The comment a retry of frame `ref` already posted, if any."""
+    if not ref:
+        return None
+    since = timezone.now() - RETRY_WINDOW
+    return Comment.objects.filter(room=room, author=author, client_ref=ref, created_at__gte=since).first()
+
+
+def post_comment(*, room: Room, author: User | AnonymousUser, text: str, ref: str | None = None) -> Comment:
+    """Save a comment and publish `comment.created`; raises ActionError when it is refused.
+    A frame `ref` the author already used here within RETRY_WINDOW is a retry: it returns the
+    comment posted then and stores nothing new."""
     if isinstance(author, AnonymousUser) or not author.is_authenticated:
         raise ActionError("unauthenticated", "Log in to comment.")
     text = clean_comment_text(text)
+    if (earlier := _posted_before(room=room, author=author, ref=ref)) is not None:
+        return earlier
+    # The token is taken before the room is locked: the rate limiter is a network call.
+    if not is_exempt_from_rate_limit(user=author, room=room):
+        wait = comment_token_wait(user=author, room=room)
+        if wait:
+            raise rate_limited("You are commenting too fast; wait a moment.", wait=wait)
     with transaction.atomic():
         locked = Room.objects.select_for_update().get(pk=room.pk)
+        if (earlier := _posted_before(room=locked, author=author, ref=ref)) is not None:
+            return earlier  # the same retry, racing on another socket
         if not locked.is_live:
             raise ActionError("room_ended", "This live has ended.")
         if not locked.comments_enabled:
@@ -70,11 +97,7 @@ def post_comment(*, room: Room, author: User | AnonymousUser, text: str) -> Comm
             raise ActionError("banned", "You are not allowed to comment.")
         if blocked_word_in(text=text, room=locked):
             raise ActionError("forbidden", "Your comment contains a word that is not allowed here.")
-        if not is_exempt_from_rate_limit(user=author, room=locked):
-            wait = comment_token_wait(user=author, room=locked)
-            if wait:
-                raise rate_limited("You are commenting too fast; wait a moment.", wait=wait)
-        comment = Comment.objects.create(room=locked, author=author, text=text)
+        comment = Comment.objects.create(room=locked, author=author, text=text, client_ref=ref or "")
         append_event(locked, "comment.created", {"comment": comment_data(comment)})
     return comment
 
@@ -89,8 +112,21 @@ def remove_comment(*, comment: Comment, by: User | None) -> bool:
         locked.removed_by = by
         locked.save(update_fields=["removed_at", "removed_by"])
         append_event(locked.room, "comment.removed", {"comment_id": locked.pk})
+        redact_comments(room=locked.room, comment_ids=[locked.pk])
     comment.removed_at, comment.removed_by = locked.removed_at, locked.removed_by
     return True
+
+
+def redact_comments(*, room: Room, comment_ids: Iterable[int]) -> int:
+    """In the removal's transaction: the stored `comment.created` events of these comments (the
+    room's stream, what resuming sockets replay, and recorded webhook payloads) keep only
+    {id, removed: true}. A removed comment's text and author never leave the server again."""
+    return redact(room, {subject_of(pk): redacted_comment(pk) for pk in comment_ids})
+
+
+def subject_of(comment_id: int) -> str:
+    """The stream subject of a comment's events (rooms.events.register_subject)."""
+    return f"comment:{comment_id}"
 
 
 def restore_comment(*, comment: Comment) -> bool:

@@ -4,10 +4,10 @@
 opens the author's `ModerationJob` for that scope, or returns the one still open. `run_job` is
 the body of the Celery task: it removes the comments batch by batch. Each batch is one
 transaction that locks the job row (two runs of one job take turns), locks the comments it
-removes, soft-removes them, appends one `comment.removed` per comment to its room's stream and
-adds them to the job's count. A run killed mid-way loses only its open batch (rolled back: no
-removal, no event, no count); running the job again finishes the rest and never removes a
-comment, or publishes its removal, twice.
+removes, soft-removes them, appends one `comment.removed` per comment to its room's stream,
+redacts their stored `comment.created` events and adds them to the job's count. A run killed
+mid-way loses only its open batch (rolled back: no removal, no event, no count); running the
+job again finishes the rest and never removes a comment, or publishes its removal, twice.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from comments.actions import ban_user
+from comments.actions import ban_user, redact_comments
 from comments.models import Comment, ModerationJob
 from rooms.events import append_events
 from rooms.models import Room
@@ -83,6 +83,7 @@ def remove_next_batch(*, job_id: int, batch_size: int = BATCH_SIZE) -> int | Non
         for room_id in sorted(by_room):  # rooms locked in id order
             removed = [("comment.removed", {"comment_id": pk}) for pk in sorted(by_room[room_id])]
             append_events(rooms[room_id], removed)
+            redact_comments(room=rooms[room_id], comment_ids=by_room[room_id])
         job.removed_count += len(batch)
         if job.status == ModerationJob.Status.QUEUED:  # run by remove_next_batch alone
             job.status, job.started_at = ModerationJob.Status.RUNNING, now

@@ -15,3 +15,8 @@ def comment_data(comment: Comment) -> dict[str, Any]:
         "text": comment.text,
         "created_at": comment.created_at.isoformat(),
     }
+
+
+def redacted_comment(comment_id: int) -> dict[str, Any]:
+    """What a stored `comment.created` keeps once its comment is removed (docs/protocol.md)."""
+    return {"comment": {"id": comment_id, "removed": True}}

@@ -23,6 +23,8 @@ class Comment(models.Model):
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The `ref` of the frame that posted it: a retry with the same ref answers this comment.
+    client_ref = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -37,7 +39,10 @@ class Comment(models.Model):
                 name="comment_removed_by_needs_removed_at",
             ),
         ]
-        indexes = [models.Index(fields=["room", "created_at"], name="comment_room_created_idx")]
+        indexes = [
+            models.Index(fields=["room", "created_at"], name="comment_room_created_idx"),
+            models.Index(fields=["room", "author", "client_ref"], name="comment_client_ref_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author} in {self.room.slug}: {self.text[:40]}"

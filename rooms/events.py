@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -25,6 +26,16 @@ logger = logging.getLogger(__name__)
 
 # Stream events that webhooks receive too (room.started and viewer.peak are not stream events).
 WEBHOOK_EVENTS = frozenset({"room.ended", "seat.updated", "comment.created", "comment.removed"})
+
+
+# event type -> what an event of that type is about ("comment:42"): the events that can be
+# redacted later register here (comments.apps), and their rows carry the subject.
+_SUBJECTS: dict[str, Callable[[dict[str, Any]], str]] = {}
+
+
+def register_subject(event_type: str, subject_of: Callable[[dict[str, Any]], str]) -> None:
+    """Events of `event_type` are stored with `subject_of(fields)`, so `redact` can find them."""
+    _SUBJECTS[event_type] = subject_of
 
 
 def room_group(room_id: int) -> str:
@@ -50,8 +61,19 @@ def append_events(room: Room, events: list[tuple[str, dict[str, Any]]]) -> list[
     first = last_seq - len(events) + 1
     frames = [{"type": event_type, "seq": first + n, **fields} for n, (event_type, fields) in enumerate(events)]
     RoomEvent.objects.bulk_create(
-        [RoomEvent(room=room, seq=frame["seq"], type=frame["type"], frame=frame) for frame in frames]
+        [
+            RoomEvent(
+                room=room, seq=frame["seq"], type=frame["type"], frame=frame, subject=_subject(event_type, fields)
+            )
+            for frame, (event_type, fields) in zip(frames, events, strict=True)
+        ]
     )
+    messages = [
+        {"type": "room.event", "seq": frame["seq"], "event": frame["type"], "text": to_text(frame)} for frame in frames
+    ]
+    # The broadcast is registered first: after-commit work that fails later (a webhook kick with
+    # the broker down) cannot keep a committed event from the room's sockets.
+    transaction.on_commit(lambda: _group_send_all(room.pk, messages))
     outbox.emit_many(
         [
             (event_type, fields, frame["seq"])
@@ -60,11 +82,31 @@ def append_events(room: Room, events: list[tuple[str, dict[str, Any]]]) -> list[
         ],
         room=room,
     )
-    messages = [
-        {"type": "room.event", "seq": frame["seq"], "event": frame["type"], "text": to_text(frame)} for frame in frames
-    ]
-    transaction.on_commit(lambda: _group_send_all(room.pk, messages))
     return frames
+
+
+def _subject(event_type: str, fields: dict[str, Any]) -> str:
+    subject_of = _SUBJECTS.get(event_type)
+    return subject_of(fields) if subject_of is not None else ""
+
+
+def redact(room: Room, replacements: dict[str, dict[str, Any]]) -> int:
+    """Withdraw what stored events carry: every stream row of the room about one of the subjects
+    becomes `{type, seq, **replacements[subject]}` (its `seq` stays, so the stream stays
+    gap-free), and so does the webhook payload recorded for it. Runs in the transaction of the
+    change that withdraws it (a removal); returns how many events were redacted."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("redact must run inside the transaction of the change it describes")
+    if not replacements:
+        return 0
+    rows = list(
+        RoomEvent.objects.filter(room=room, subject__in=list(replacements)).only("pk", "seq", "type", "subject")
+    )
+    for row in rows:
+        row.frame = {"type": row.type, "seq": row.seq, **replacements[row.subject]}
+    RoomEvent.objects.bulk_update(rows, ["frame"], batch_size=500)
+    outbox.redact(room=room, payloads={row.seq: replacements[row.subject] for row in rows})
+    return len(rows)
 
 
 def send_to_user(room: Room, user_id: int, frame: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ Handler = Callable[[Room, AnyUser, dict[str, Any]], object]
 
 
 def _comment(room: Room, user: AnyUser, fields: dict[str, Any]) -> dict[str, Any]:
-    comment = comments.post_comment(room=room, author=user, text=fields["text"])
+    comment = comments.post_comment(room=room, author=user, text=fields["text"], ref=fields.get("ref"))
     return {"comment_id": comment.pk}
 
 
@@ -38,5 +38,6 @@ HANDLERS: dict[str, Handler] = {
 
 def handle(frame: ClientFrame, *, room: Room, user: AnyUser) -> dict[str, Any]:
     """Run the frame's action; returns the extra fields of its `ack`. Raises ActionError."""
-    extra = HANDLERS[frame.type](room, user, frame.fields)
+    fields = {**frame.fields, "ref": frame.ref} if frame.type == "comment.post" else frame.fields
+    extra = HANDLERS[frame.type](room, user, fields)
     return extra if isinstance(extra, dict) else {}

@@ -101,8 +101,11 @@ class RoomEvent(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveBigIntegerField()
     type = models.CharField(max_length=40)
-    # The whole wire frame, `type` and `seq` included, as clients receive it.
+    # The whole wire frame, `type` and `seq` included, as clients receive it (redacted in place
+    # when what it carries is withdrawn: rooms.events.redact).
     frame = models.JSONField()
+    # What the frame is about ("comment:42"), for the events that can be redacted; else "".
+    subject = models.CharField(max_length=60, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -111,6 +114,7 @@ class RoomEvent(models.Model):
             models.UniqueConstraint(fields=["room", "seq"], name="room_event_seq_unique"),
             models.CheckConstraint(condition=Q(seq__gte=1), name="room_event_seq_positive"),
         ]
+        indexes = [models.Index(fields=["room", "subject"], name="room_event_subject_idx")]
 
     def __str__(self) -> str:
         return f"{self.room_id}#{self.seq} {self.type}"

@@ -68,7 +68,10 @@ async def test_a_socket_too_far_behind_gets_a_fresh_state(room: Room, alice, car
 
 
 def _apply(view: dict[int, str], frame: dict[str, Any]) -> None:
-    if frame["type"] == "comment.created":
+    """What a page does with each frame: a redacted `comment.created` (removed since) is dropped."""
+    if frame["type"] == "comment.created" and frame["comment"].get("removed"):
+        assert set(frame["comment"]) == {"id", "removed"}, frame
+    elif frame["type"] == "comment.created":
         view[frame["comment"]["id"]] = frame["comment"]["text"]
     elif frame["type"] == "comment.removed":
         view.pop(frame["comment_id"], None)

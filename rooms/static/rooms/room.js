@@ -181,7 +181,8 @@ function onFrame(frame) {
       break;
     }
     case "comment.created":
-      addComment(frame.comment);
+      // a comment removed since comes redacted ({id, removed}) when replayed: nothing to show
+      if (!frame.comment.removed) addComment(frame.comment);
       break;
     case "comment.removed":
       comments.querySelector(`[data-id="${frame.comment_id}"]`)?.remove();
