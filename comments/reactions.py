@@ -15,7 +15,7 @@ KINDS = ("heart", "fire", "clap", "laugh", "wow")
 
 def check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise ActionError("bad_request", f"Unknown reaction {kind!r}; use one of {', '.join(KINDS)}.")
+        raise ActionError("bad_request", f"Unknown reaction {kind[:40]!r}; use one of {', '.join(KINDS)}.")
     return kind
 
 

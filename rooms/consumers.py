@@ -165,6 +165,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except ActionError as error:
             await self.send_error(error.code, error.message, frame.ref, **error.fields)
             return
+        except Exception:
+            # A bug or an outage (the database gone) answers this frame; the socket stays open.
+            # Actions change state in one transaction, so a failure mid-way has changed nothing.
+            logger.exception("room %s: %s failed", self.room_id, frame.type)
+            await self.send_error("internal", "Something went wrong on our side; try again.", frame.ref)
+            return
         if frame.type != "reaction.send" or frame.ref is not None:
             await self.send_text(to_text({"type": "ack", "ref": frame.ref, **extra}))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,9 @@ from liverooms.errors import ActionError, ErrorCode
 
 MAX_FRAME_CHARS = 64 * 1024
 MAX_REF_CHARS = 100
+MAX_INT = 2**31 - 1  # no field counts further (an `index` of 2**64 is not a seat)
+# Strings no database or UTF-8 encoder takes: lone surrogates (JSON's "\udfff") and NUL.
+_UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
 
 # type -> {field: (python type, required)}; bool is checked apart from int (True is not an int here).
 _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
@@ -26,6 +30,13 @@ _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
     "room.end": {},
 }
 CLIENT_TYPES = frozenset(_SCHEMAS)
+
+
+_KINDS = {
+    str: "a string (no NUL, no lone surrogate)",
+    int: f"a whole number between -{MAX_INT} and {MAX_INT}",
+    bool: "true or false",
+}
 
 
 class FrameError(ActionError):
@@ -45,8 +56,28 @@ class ClientFrame:
 
 def _is(value: Any, kind: type) -> bool:
     if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, int) and not isinstance(value, bool) and -MAX_INT <= value <= MAX_INT
+    if kind is str:
+        return isinstance(value, str) and _UNSTORABLE.search(value) is None
     return isinstance(value, kind)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        # not JSON, NaN/Infinity, an int of more digits than Python converts, or nested too deep
+        raise FrameError("A frame must be one JSON object.") from None
+
+
+def _shown(value: Any) -> str:
+    """A client's value as an error message may quote it: short, and printable."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parse_frame(text: str | None) -> ClientFrame:
@@ -55,18 +86,15 @@ def parse_frame(text: str | None) -> ClientFrame:
         raise FrameError("Frames are JSON text, not binary.")
     if len(text) > MAX_FRAME_CHARS:
         raise FrameError(f"A frame is at most {MAX_FRAME_CHARS} characters.", code="too_long")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise FrameError("A frame must be one JSON object.") from None
+    data = _loads(text)
     if not isinstance(data, dict):
         raise FrameError("A frame must be one JSON object.")
     ref = data.get("ref")
-    if ref is not None and (not isinstance(ref, str) or len(ref) > MAX_REF_CHARS):
+    if ref is not None and (not _is(ref, str) or len(ref) > MAX_REF_CHARS):
         raise FrameError(f"`ref` must be a string of at most {MAX_REF_CHARS} characters.")
     kind = data.get("type")
     if not isinstance(kind, str) or kind not in _SCHEMAS:
-        raise FrameError(f"Unknown frame type {kind!r}.", ref=ref)
+        raise FrameError(f"Unknown frame type {_shown(kind)}.", ref=ref)
     fields: dict[str, Any] = {}
     for name, (expected, required) in _SCHEMAS[kind].items():
         if name not in data or data[name] is None:
@@ -74,6 +102,6 @@ def parse_frame(text: str | None) -> ClientFrame:
                 raise FrameError(f"`{kind}` needs `{name}`.", ref=ref)
             continue
         if not _is(data[name], expected):
-            raise FrameError(f"`{name}` must be a {expected.__name__}.", ref=ref)
+            raise FrameError(f"`{name}` must be {_KINDS[expected]}.", ref=ref)
         fields[name] = data[name]
     return ClientFrame(type=kind, ref=ref, fields=fields)

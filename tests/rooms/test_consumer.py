@@ -368,12 +368,23 @@ async def test_a_socket_whose_consumer_fails_leaves_its_hub(room: Room, alice, c
     hub = hubs().get(room.pk)
     assert hub is not None
     assert len(hub.sockets) == 2
-    # The room vanishes under the viewer: its next action fails with an error nobody expected,
-    # which ends the consumer without a disconnect.
-    await sync_to_async(Room.objects.filter(pk=room.pk).delete)()
-    await viewer.send("comment.post", text="hello?")
-    with pytest.raises(Room.DoesNotExist):
+    # A message the consumer has no handler for ends it with an error, without a disconnect.
+    await viewer.communicator.send_input({"type": "websocket.nonsense"})
+    with pytest.raises(ValueError, match="No handler"):
         await viewer.communicator.receive_from(timeout=3)
     assert len(hub.sockets) == 1  # no longer counted as a viewer nor written to
     await host.close()
     assert hubs().get(room.pk) is None
+
+
+async def test_an_action_that_fails_unexpectedly_answers_internal_and_the_socket_stays(
+    room: Room, alice, carol, caplog
+) -> None:
+    viewer = await join(room, carol)
+    # The room vanishes under the viewer: its next action fails with an error nobody expected.
+    await sync_to_async(Room.objects.filter(pk=room.pk).delete)()
+    answer = await viewer.ask("comment.post", text="hello?")
+    assert (answer["type"], answer["code"]) == ("error", "internal")
+    assert "comment.post failed" in caplog.text  # logged with its traceback
+    assert (await viewer.ask("no.such.frame"))["code"] == "bad_request"  # still open, still answering
+    await viewer.close()
