@@ -77,7 +77,7 @@ def token_wait(key: str, *, capacity: int, per_second: float) -> float:
     """Take one token from bucket `key` and return 0.0, or return the seconds until one is
     there (the `retry_after` of a `rate_limited` answer, the `Retry-After` of a 429)."""
     if settings.REDIS_URL:
-        wait = _take_script()(keys=[f"liverooms:bucket:{key}"], args=[capacity, per_second])
+        wait: bytes | str = _take_script()(keys=[f"liverooms:bucket:{key}"], args=[capacity, per_second])  # type: ignore[assignment]
         return float(wait.decode() if isinstance(wait, bytes) else wait)
     with _local_lock:
         bucket = _local_buckets.setdefault(key, Bucket(capacity=capacity, per_second=per_second))
