@@ -14,6 +14,7 @@ import ipaddress
 from functools import cache
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -31,7 +32,10 @@ def behind_proxy() -> bool:
 
 @cache
 def _trusted_networks(spec: tuple[str, ...]) -> tuple[IPNetwork, ...]:
-    return tuple(ipaddress.ip_network(item, strict=False) for item in spec)
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in spec)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error} (use addresses or networks: 10.0.0.0/8)") from None
 
 
 def trusted_proxies() -> tuple[IPNetwork, ...]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
 from liverooms.clients import client_key
@@ -68,3 +69,10 @@ def test_it_follows_behind_proxy_as_settings_read_it_today(settings: Any) -> Non
 def test_it_counts_ipv6_per_64(settings: Any, remote: str, expected: str) -> None:
     settings.BEHIND_PROXY = False
     assert key(remote) == expected
+
+
+def test_a_bad_trusted_proxy_is_named(settings: Any) -> None:
+    settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8", "proxy.internal"]
+    with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
+        key("10.0.0.2", "203.0.113.9")
