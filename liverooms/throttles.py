@@ -5,12 +5,13 @@
 - Log-in, per address: every log-in POST (site and admin) takes a token from its client
   address's bucket (`LOGINS_PER_ADDRESS_PER_HOUR`). One address guessing across many accounts
   stops here.
-- Log-in, per account: at most `LOGIN_FAILURES_PER_ACCOUNT` failed log-ins per account in each
-  `LOGIN_FAILURE_WINDOW` seconds, from any number of addresses; past that the account's
-  log-in answers 429 until the window ends, even with the right password (otherwise the attacker
-  learns when a guess is right). An attempt reserves a failure *before* the password is checked
-  (so parallel guesses cannot overshoot) and gives back only its own reservation when it
-  succeeds: a success resets nothing, neither the account's failures nor an address's bucket.
+- Log-in, per account: at most `LOGIN_FAILURES_PER_ACCOUNT` failed log-ins per account in a
+  window of `LOGIN_FAILURE_WINDOW` seconds from its first failure, from any number of
+  addresses; past that the account's log-in answers 429 until the window closes, even with
+  the right password (otherwise the attacker learns when a guess is right). An attempt
+  reserves a failure *before* the password is checked (so parallel guesses cannot overshoot)
+  and gives back only its own reservation when it succeeds: a success resets nothing, neither
+  the account's failures nor an address's bucket.
 
 Buckets are `liverooms.ratelimit` token buckets (Redis when configured); failure windows are
 counters in Django's cache (Redis when configured). Both are shared by every process.
@@ -75,30 +76,35 @@ def login_username(request: HttpRequest) -> str:
 
 
 class AccountFailures:
-    """The failed log-ins of one account in the current window, shared by every process."""
+    """The failed log-ins of one account in its current window, shared by every process. A
+    window opens at the account's first failure and lasts `LOGIN_FAILURE_WINDOW` seconds (a
+    window on the clock's grid would let a burst straddling its edge count twice)."""
 
     def __init__(self, username: str) -> None:
         self.window = login_failure_window()
-        self.index = int(time.time() // self.window)
         digest = hashlib.sha256(username.encode()).hexdigest()[:32]
-        self.key = f"login:failures:{digest}:{self.index}"
+        self.key = f"login:failures:{digest}"
+        self.opened_key = f"{self.key}:opened"
 
     def reserve(self) -> float:
-        """Count this attempt as a failure until it succeeds: 0.0, or (refusing, with nothing
-        counted worth keeping) the seconds until the window ends."""
-        cache.add(self.key, 0, timeout=self.window + 60)
+        """Count this attempt as a failure until it succeeds: 0.0, or (refusing) the seconds
+        until the window closes."""
+        now = time.time()
+        cache.add(self.opened_key, now, timeout=self.window)
+        cache.add(self.key, 0, timeout=self.window)
         try:
             count = cache.incr(self.key)
-        except ValueError:  # expired between add and incr
-            cache.add(self.key, 1, timeout=self.window + 60)
+        except ValueError:  # the window closed between add and incr
+            cache.add(self.key, 1, timeout=self.window)
             count = 1
         if count > login_failures_per_account():
-            return max(0.001, (self.index + 1) * self.window - time.time())
+            opened = float(cache.get(self.opened_key, now))
+            return max(0.001, opened + self.window - now)
         return 0.0
 
     def release(self) -> None:
         """This attempt succeeded: take back its own reservation (and nothing more)."""
-        with contextlib.suppress(ValueError):  # the window ended meanwhile
+        with contextlib.suppress(ValueError):  # the window closed meanwhile
             cache.decr(self.key)
 
 
