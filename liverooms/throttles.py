@@ -12,6 +12,9 @@
   reserves a failure *before* the password is checked (so parallel guesses cannot overshoot)
   and gives back only its own reservation when it succeeds: a success resets nothing, neither
   the account's failures nor an address's bucket.
+- So that an attacker pausing an account does not lock its owner out, a browser that has logged
+  in to an account is given a signed "known device" cookie for it; its attempts on that account
+  count in a window of their own instead of the shared one (the per-address limit still applies).
 
 Buckets are `liverooms.ratelimit` token buckets (Redis when configured); failure windows are
 counters in Django's cache (Redis when configured). Both are shared by every process.
@@ -22,12 +25,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import secrets
 import time
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.forms import UsernameField
+from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.response import TemplateResponse
@@ -75,15 +80,49 @@ def login_username(request: HttpRequest) -> str:
     return str(UsernameField(max_length=1000).to_python(raw[:1000]))
 
 
+DEVICE_COOKIE = "liverooms_device"
+DEVICE_SALT = "liverooms.throttles.device"
+DEVICE_MAX_AGE = 180 * 24 * 3600
+
+
+def account_digest(username: str) -> str:
+    return hashlib.sha256(username.encode()).hexdigest()[:32]
+
+
+def known_device(request: HttpRequest, username: str) -> str | None:
+    """The id of this browser if it has logged in to `username` before (its device cookie)."""
+    try:
+        value = request.get_signed_cookie(DEVICE_COOKIE, salt=DEVICE_SALT, max_age=DEVICE_MAX_AGE)
+    except (KeyError, signing.BadSignature):
+        return None
+    device, _, digest = (value or "").partition(":")
+    return device if device and digest == account_digest(username) else None
+
+
+def remember_device(response: HttpResponseBase, username: str, device: str | None) -> None:
+    """Give a browser that just logged in to `username` its device cookie (the same id again)."""
+    value = f"{device or secrets.token_urlsafe(16)}:{account_digest(username)}"
+    response.set_signed_cookie(
+        DEVICE_COOKIE,
+        value,
+        salt=DEVICE_SALT,
+        max_age=DEVICE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
 class AccountFailures:
     """The failed log-ins of one account in its current window, shared by every process. A
     window opens at the account's first failure and lasts `LOGIN_FAILURE_WINDOW` seconds (a
     window on the clock's grid would let a burst straddling its edge count twice)."""
 
-    def __init__(self, username: str) -> None:
+    def __init__(self, username: str, *, device: str | None = None) -> None:
         self.window = login_failure_window()
-        digest = hashlib.sha256(username.encode()).hexdigest()[:32]
-        self.key = f"login:failures:{digest}"
+        self.key = f"login:failures:{account_digest(username)}"
+        if device:
+            self.key += f":device:{device}"
         self.opened_key = f"{self.key}:opened"
 
     def reserve(self) -> float:
@@ -142,7 +181,8 @@ def throttled_login(view: View) -> View:
         if wait:
             return too_many(request, wait=wait, doing="Logging in from your network")
         username = login_username(request)
-        failures = AccountFailures(username)
+        device = known_device(request, username)
+        failures = AccountFailures(username, device=device)
         wait = failures.reserve()
         if wait:
             return too_many(request, wait=wait, doing="Logging in to this account")
@@ -151,6 +191,7 @@ def throttled_login(view: View) -> View:
         user = request.user
         if user is not before and user.is_authenticated and user.get_username() == username:
             failures.release()  # this attempt logged in (an earlier session proves nothing)
+            remember_device(response, username, device)
         return response
 
     return wrapper

@@ -134,3 +134,31 @@ def test_a_normal_user_logs_in_after_a_typo(alice: User, settings: Any) -> None:
     assert log_in(Client(), "alice", "typo", "198.51.100.7").status_code == 200
     page = log_in(Client(), "alice", PASSWORD, "198.51.100.7")
     assert page.status_code == 302
+
+
+def test_an_attacker_pausing_an_account_does_not_lock_out_its_owners_browser(alice: User, settings: Any) -> None:
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    owners_browser = Client()
+    assert owners_browser.post(reverse("login"), {"username": "alice", "password": PASSWORD}).status_code == 302
+    owners_browser.post(reverse("logout"))
+    answers = [log_in(Client(), "alice", f"guess-{n}", f"203.0.113.{n}").status_code for n in range(5)]
+    assert answers == [200] * 3 + [429] * 2
+    assert log_in(Client(), "alice", PASSWORD, "198.51.100.7").status_code == 429  # a new browser waits
+    # her own browser has a window of its own, and still logs in
+    again = owners_browser.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    assert again.status_code == 302
+
+
+def test_a_device_cookie_is_only_good_for_its_own_account(alice: User, bob: User, settings: Any) -> None:
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 2
+    bobs_browser = Client()
+    assert bobs_browser.post(reverse("login"), {"username": "bob", "password": PASSWORD}).status_code == 302
+    bobs_browser.post(reverse("logout"))
+    for n in range(2):
+        log_in(Client(), "alice", f"guess-{n}", f"203.0.113.{n}")
+    refused = bobs_browser.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    assert refused.status_code == 429
+    # and a forged cookie counts for nothing
+    forged = Client()
+    forged.cookies["liverooms_device"] = "mine:" + "0" * 32
+    assert forged.post(reverse("login"), {"username": "alice", "password": PASSWORD}).status_code == 429
