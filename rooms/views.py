@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from comments.models import Comment
 from liverooms.errors import ActionError
-from rooms import actions
+from liverooms.throttles import in_words
+from rooms import actions, limits
 from rooms.forms import GoLiveForm
 from rooms.models import Room
 from rooms.queries import live_rooms
@@ -18,16 +23,36 @@ RECENT_COMMENTS = 50
 @require_POST
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
-    """The home page's "Go live" form: open a room with you on seat 0."""
+    """The home page's "Go live" form: open a room with you on seat 0, unless you are live
+    already or have opened rooms too quickly (`rooms.limits`)."""
     form = GoLiveForm(request.POST)
+    status, retry = 400, 0
     if form.is_valid():
+        host: User = request.user  # type: ignore[assignment]
         try:
-            room = actions.create_room(host=request.user, title=form.cleaned_data["title"])  # type: ignore[arg-type]
+            with transaction.atomic():
+                limits.check_can_create_room(host=host)
+                room = actions.create_room(host=host, title=form.cleaned_data["title"])
+        except limits.AlreadyLive as error:
+            url = reverse("rooms:detail", kwargs={"slug": error.room.slug})
+            form.add_error(
+                "title",
+                format_html('{} <a href="{}">Go back to it</a>, or end it there first.', error.message, url),
+            )
+            status = 409
         except ActionError as error:
-            form.add_error("title", error.message)
+            if error.code == "rate_limited":
+                retry = error.fields["retry_after"]
+                form.add_error("title", f"{error.message} Try again {in_words(retry)}.")
+                status = 429
+            else:
+                form.add_error("title", error.message)
         else:
             return redirect("rooms:detail", slug=room.slug)
-    return render(request, "home.html", {"form": form, "rooms": live_rooms()}, status=400)
+    response = render(request, "home.html", {"form": form, "rooms": live_rooms()}, status=status)
+    if retry:
+        response["Retry-After"] = str(retry)
+    return response
 
 
 @require_GET
