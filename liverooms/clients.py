@@ -22,12 +22,8 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def behind_proxy() -> bool:
-    """`BEHIND_PROXY`, or, while settings.py does not name it, whether it turned on the
-    proxy's `X-Forwarded-Proto` (the only thing it did until now)."""
-    configured = getattr(settings, "BEHIND_PROXY", None)
-    if configured is None:
-        return settings.SECURE_PROXY_SSL_HEADER is not None
-    return bool(configured)
+    """`BEHIND_PROXY`: a reverse proxy connects, and says who its client is."""
+    return bool(settings.BEHIND_PROXY)
 
 
 @cache
@@ -40,7 +36,7 @@ def _trusted_networks(spec: tuple[str, ...]) -> tuple[IPNetwork, ...]:
 
 def trusted_proxies() -> tuple[IPNetwork, ...]:
     """`TRUSTED_PROXIES`: addresses or networks of proxies in front of the one that connects."""
-    return _trusted_networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
+    return _trusted_networks(tuple(settings.TRUSTED_PROXIES))
 
 
 def parse_address(text: str) -> IPAddress | None:

@@ -7,6 +7,7 @@ PostgreSQL and Redis. Every variable is listed in README.md.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -231,7 +232,16 @@ WHITENOISE_AUTOREFRESH = not STATIC_COLLECTED
 # --- Security (production: DEBUG off) -------------------------------------------------------
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+# Behind a reverse proxy: trust its X-Forwarded-Proto, and take the client address for
+# per-address limits from X-Forwarded-For (the rightmost hop not in TRUSTED_PROXIES).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES={_proxy!r} is not an address or network (10.0.0.0/8)") from None
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -254,3 +264,11 @@ LOGGING = {
 # in each room (hosts and moderators are exempt).
 COMMENT_BURST = env_int("COMMENT_BURST", 5, minimum=1)
 COMMENT_RATE_PER_MINUTE = env_int("COMMENT_RATE_PER_MINUTE", 20, minimum=1)
+
+# --- Accounts and go-live limits ------------------------------------------------------------
+SIGNUPS_PER_ADDRESS_PER_HOUR = env_int("SIGNUPS_PER_ADDRESS_PER_HOUR", 10, minimum=1)
+LOGINS_PER_ADDRESS_PER_HOUR = env_int("LOGINS_PER_ADDRESS_PER_HOUR", 60, minimum=1)
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10, minimum=1)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
+ROOMS_LIVE_PER_HOST = env_int("ROOMS_LIVE_PER_HOST", 1, minimum=1)
+ROOMS_CREATED_PER_HOUR = env_int("ROOMS_CREATED_PER_HOUR", 10, minimum=1)

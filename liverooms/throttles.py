@@ -45,19 +45,19 @@ HOUR = 3600.0
 
 
 def signups_per_address_per_hour() -> int:
-    return int(getattr(settings, "SIGNUPS_PER_ADDRESS_PER_HOUR", 10))
+    return settings.SIGNUPS_PER_ADDRESS_PER_HOUR
 
 
 def logins_per_address_per_hour() -> int:
-    return int(getattr(settings, "LOGINS_PER_ADDRESS_PER_HOUR", 60))
+    return settings.LOGINS_PER_ADDRESS_PER_HOUR
 
 
 def login_failures_per_account() -> int:
-    return int(getattr(settings, "LOGIN_FAILURES_PER_ACCOUNT", 10))
+    return settings.LOGIN_FAILURES_PER_ACCOUNT
 
 
 def login_failure_window() -> int:
-    return int(getattr(settings, "LOGIN_FAILURE_WINDOW", 900))
+    return settings.LOGIN_FAILURE_WINDOW
 
 
 def hourly_wait(key: str, per_hour: int) -> float:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from liverooms.errors import ActionError
 from liverooms.webhooks import outbox
-from rooms import seats
+from rooms import limits, seats
 from rooms.access import locked_live_room, require_host, require_user
 from rooms.events import append_event
 from rooms.frames import room_data, user_data
@@ -41,13 +41,17 @@ def clean_title(title: str) -> str:
 
 
 def create_room(*, host: User, title: str) -> Room:
-    """Open a live room with its four seats, the host on seat 0."""
+    """Open a live room with its four seats, the host on seat 0. Refused while the host is
+    live in ROOMS_LIVE_PER_HOST rooms already, or opens rooms faster than ROOMS_CREATED_PER_HOUR
+    (rooms.limits; checked under a lock on the host's row, so two parallel requests cannot both
+    pass)."""
     title = clean_title(title)
     slug = new_slug()
     while Room.objects.filter(slug=slug).exists():
         slug = new_slug()
     now = timezone.now()
     with transaction.atomic():
+        limits.check_can_create_room(host=host)
         room = Room.objects.create(slug=slug, title=title, host=host, started_at=now, host_seen_at=now)
         Seat.objects.bulk_create(
             Seat(

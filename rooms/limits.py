@@ -25,11 +25,11 @@ HOUR = 3600.0
 
 
 def live_per_host() -> int:
-    return int(getattr(settings, "ROOMS_LIVE_PER_HOST", 1))
+    return settings.ROOMS_LIVE_PER_HOST
 
 
 def created_per_hour() -> int:
-    return int(getattr(settings, "ROOMS_CREATED_PER_HOUR", 10))
+    return settings.ROOMS_CREATED_PER_HOUR
 
 
 class AlreadyLive(ActionError):

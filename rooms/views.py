@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,9 +29,7 @@ def create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         host: User = request.user  # type: ignore[assignment]
         try:
-            with transaction.atomic():
-                limits.check_can_create_room(host=host)
-                room = actions.create_room(host=host, title=form.cleaned_data["title"])
+            room = actions.create_room(host=host, title=form.cleaned_data["title"])
         except limits.AlreadyLive as error:
             url = reverse("rooms:detail", kwargs={"slug": error.room.slug})
             form.add_error(

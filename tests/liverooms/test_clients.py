@@ -49,15 +49,6 @@ def test_it_falls_back_to_the_peer(settings: Any) -> None:
     assert key(None) == "unknown"
 
 
-def test_it_follows_behind_proxy_as_settings_read_it_today(settings: Any) -> None:
-    """settings.py turns BEHIND_PROXY into SECURE_PROXY_SSL_HEADER without keeping its name."""
-    del settings.BEHIND_PROXY
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    assert key("10.0.0.2", "203.0.113.9") == "203.0.113.9"
-    settings.SECURE_PROXY_SSL_HEADER = None
-    assert key("10.0.0.2", "203.0.113.9") == "10.0.0.2"
-
-
 @pytest.mark.parametrize(
     ("remote", "expected"),
     [

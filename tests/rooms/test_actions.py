@@ -24,6 +24,7 @@ def test_it_opens_a_room_with_four_seats_and_the_host_on_seat_0(alice) -> None:
     assert len(room.slug) >= 10
 
 
+@override_settings(ROOMS_LIVE_PER_HOST=20, ROOMS_CREATED_PER_HOUR=20)  # one host opening 20 lives
 def test_it_gives_every_room_its_own_slug(alice) -> None:
     slugs = {actions.create_room(host=alice, title=f"live {n}").slug for n in range(20)}
     assert len(slugs) == 20
