@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import User
@@ -156,13 +157,34 @@ class CommentAdmin(TellsFinishedJobs, admin.ModelAdmin[Comment]):
         actions.remove_comments(comments=queryset, by=_moderator(request))
 
 
+class BanForm(forms.ModelForm[Ban]):
+    # A username, not a user picker: moderators cannot open the user list (it shows e-mails), and
+    # a raw id would send them looking for numbers they cannot see.
+    user = forms.ModelChoiceField(
+        queryset=User.objects.all(),
+        to_field_name="username",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        label="Username",
+        error_messages={"invalid_choice": "There is no user with that username."},
+    )
+
+    class Meta:
+        model = Ban
+        fields = ["user", "room", "reason"]
+
+
 @admin.register(Ban)
 class BanAdmin(TellsFinishedJobs, admin.ModelAdmin[Ban]):
+    form = BanForm
     list_display = ["user", "room", "reason", "created_by", "created_at"]
     list_select_related = ["user", "room", "created_by"]
     search_fields = ["user__username", "room__slug", "room__title", "reason"]
-    raw_id_fields = ["user", "room"]
+    raw_id_fields = ["room"]
     readonly_fields = ["created_by", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Ban | None = None) -> list[str]:
+        # A ban stays on the user it was made for; lift it (delete) and ban someone else instead.
+        return [*self.readonly_fields, "user"] if obj is not None else list(self.readonly_fields)
 
     def save_model(self, request: HttpRequest, obj: Ban, form: Any, change: bool) -> None:
         if not change:
@@ -229,8 +251,9 @@ class ModerationJobAdmin(TellsFinishedJobs, admin.ModelAdmin[ModerationJob]):
         return False
 
 
-# Moderators ban from the user list too: "everywhere" only. Banning from one room starts from a
-# comment the user wrote there (the comment admin, filtered by room or searched by username).
+# Staff who may see the user list (not moderators: it shows e-mails) ban from it too: "everywhere"
+# only. Moderators ban from a comment the user wrote (the comment admin, filtered by room or
+# searched by username) or by username in the Ban admin.
 admin.site.unregister(User)
 
 
