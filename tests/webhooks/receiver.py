@@ -26,10 +26,16 @@ class Received:
 @dataclass
 class Receiver:
     url: str
-    # What to do with each request, in turn: an HTTP status, or "hang" (answer after `hang_for`).
+    # What to do with each request, in turn: an HTTP status, "hang" (answer after `hang_for`), or
+    # "trickle" (a 200 sent one byte every `trickle_every` seconds, for `trickle_for` in all).
     script: list[int | str] = field(default_factory=list)
     otherwise: int = 204
     hang_for: float = 3.0
+    trickle_every: float = 0.2
+    trickle_for: float = 6.0
+    # What a status answer carries besides its code (a body, a reason phrase of its own).
+    body: bytes = b""
+    reason: str | None = None
     received: list[Received] = field(default_factory=list)
     answered: list[int | str] = field(default_factory=list)
 
@@ -57,19 +63,41 @@ def receiver(**kwargs: Any) -> Iterator[Receiver]:
             got = Received(dict(self.headers.items()), body)
             state.received.append(got)
             answer = state.next_answer()
+            if answer == "trickle":
+                self.trickle()
+                got.answer = answer
+                state.answered.append(answer)
+                return
             if answer == "hang":
                 time.sleep(state.hang_for)
                 status = 204
             else:
                 status = int(answer)
             try:
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
+                self.send_response(status, state.reason)
+                self.send_header("Content-Length", str(len(state.body)))
                 self.end_headers()
+                self.wfile.write(state.body)
             except OSError:
                 pass  # the sender gave up waiting
             got.answer = answer
             state.answered.append(answer)
+
+        def trickle(self) -> None:
+            """A 200 whose status line and headers come one byte at a time, never a long pause."""
+            head = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"a" * 10_000
+            until = time.monotonic() + state.trickle_for
+            try:
+                for byte in head:
+                    if time.monotonic() > until:
+                        break
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(state.trickle_every)
+                self.wfile.write(b"\r\nContent-Length: 0\r\n\r\n")
+            except OSError:
+                pass  # the sender gave up
+            self.close_connection = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
