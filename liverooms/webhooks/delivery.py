@@ -31,6 +31,7 @@ USER_AGENT = "liverooms-webhooks/1"
 class ChainRun:
     delivered: int
     retry_at: datetime | None  # when the chain's failed head is due again, if it failed
+    more: bool = False  # stopped at its limit: the chain may have more due now
 
 
 def backoff(attempts: int) -> float:
@@ -148,6 +149,8 @@ def deliver_chain(endpoint_id: int, room_key: int, *, limit: int = 100) -> Chain
         elif head.status == Delivery.Status.PENDING:
             return ChainRun(delivered=delivered, retry_at=head.next_try_at)
         # else: its retry window closed; the chain goes on without it
+    else:
+        return ChainRun(delivered=delivered, retry_at=None, more=True)
     return ChainRun(delivered=delivered, retry_at=None)
 
 

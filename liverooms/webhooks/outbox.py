@@ -82,7 +82,7 @@ def emit_many(events: list[tuple[str, dict[str, Any], int | None]], *, room: Roo
 
 
 def _kick(endpoint_ids: list[int], room_key: int) -> None:
-    from liverooms.webhooks.tasks import deliver
+    from liverooms.webhooks.tasks import queue_delivery
 
     for endpoint_id in endpoint_ids:
-        deliver.delay(endpoint_id, room_key)
+        queue_delivery(endpoint_id, room_key)  # one queued task per (endpoint, room) at a time
