@@ -20,7 +20,7 @@ from liverooms.webhooks import delivery, sender
 from liverooms.webhooks.addresses import Refused, Target, check_url, refusal
 from liverooms.webhooks.models import Attempt, Delivery, Endpoint
 from rooms.models import Room
-from tests.webhooks.receiver import receiver
+from tests.webhooks.receiver import receiver, tls_listener
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +170,20 @@ def test_refusal_takes_no_time(strict: None) -> None:
         "Refused: 169.254.169.254 is a cloud metadata address: webhooks go to public addresses only."
     )
     assert time.monotonic() - started < 0.5
+
+
+def test_https_checks_the_certificate_for_the_host_name_at_the_pinned_address() -> None:
+    """TLS goes to the checked address but names (SNI) and verifies the URL's host."""
+    with tls_listener("hooks.example.com") as tls:
+        where = Target(
+            https=True,
+            host="hooks.example.com",
+            port=tls.port,
+            path="/hooks",
+            addresses=[ipaddress.ip_address("127.0.0.1")],
+        )
+        answer = sender.send(where, b"{}", {}, timeout=5)
+    assert answer.status_code is None
+    assert answer.summary.startswith("TLS: ")
+    assert "self-signed certificate" in answer.summary  # refused: nobody vouches for it
+    assert tls.server_names == ["hooks.example.com"]

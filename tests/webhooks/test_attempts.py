@@ -14,7 +14,7 @@ from conftest import PASSWORD
 from liverooms.webhooks import delivery
 from liverooms.webhooks.models import Attempt, Delivery, Endpoint
 from rooms.models import Room
-from tests.webhooks.receiver import receiver
+from tests.webhooks.receiver import receiver, tls_listener
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +123,14 @@ def test_the_migration_forgets_bodies_recorded_before(room: Room, carol: User) -
     refused.refresh_from_db()
     assert refused.error == "ConnectionRefusedError: refused"  # no body in it: kept
     assert hook.deliveries.count() == 1
+
+
+@override_settings(WEBHOOK_TIMEOUT=1)
+def test_a_tls_server_that_never_shakes_hands_is_cut_off_at_the_deadline(room: Room, carol: User) -> None:
+    with tls_listener(silent=True) as tls:
+        hook = Endpoint.objects.create(url=f"https://127.0.0.1:{tls.port}/hooks", event_types=["comment.created"])
+        post_comment(room=room, author=carol, text="hi")
+        started = time.monotonic()
+        delivery.deliver_chain(hook.pk, room.pk)
+        assert time.monotonic() - started < 2.0
+    assert Attempt.objects.get().error == "timed out: no answer within 1 s"
