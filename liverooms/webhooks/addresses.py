@@ -146,7 +146,11 @@ def parse(url: str) -> tuple[bool, str, int, str]:
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
     if parts.query:
         path += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
-    return https, host.rstrip("."), port or (443 if https else 80), path
+    try:  # the Host header and the look-up use the ASCII (IDNA) form of an international name
+        host = host.rstrip(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        raise Refused("The URL's host is not a valid name.") from None
+    return https, host, port or (443 if https else 80), path
 
 
 def target(url: str, *, timeout: float) -> Target:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from comments.actions import post_comment
 from conftest import PASSWORD
 from liverooms.webhooks import delivery, sender
-from liverooms.webhooks.addresses import Refused, Target, check_url, refusal
+from liverooms.webhooks.addresses import Refused, Target, check_url, parse, refusal
 from liverooms.webhooks.models import Attempt, Delivery, Endpoint
 from rooms.models import Room
 from tests.webhooks.receiver import receiver, tls_listener
@@ -187,3 +187,15 @@ def test_https_checks_the_certificate_for_the_host_name_at_the_pinned_address() 
     assert answer.summary.startswith("TLS: ")
     assert "self-signed certificate" in answer.summary  # refused: nobody vouches for it
     assert tls.server_names == ["hooks.example.com"]
+
+
+def test_a_url_is_parsed_into_what_the_request_says() -> None:
+    assert parse("https://Bücher.example./hooks/ä b?x=1&y=ü") == (
+        True,
+        "xn--bcher-kva.example",
+        443,
+        "/hooks/%C3%A4%20b?x=1&y=%C3%BC",
+    )
+    assert parse("http://[::1]:8000") == (False, "::1", 8000, "/")
+    with pytest.raises(Refused):
+        parse("http://example.com:99999/")
