@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import User
@@ -91,8 +94,24 @@ class TellsFinishedJobs(admin.ModelAdmin[Any]):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 
+REMOVED = "(removed)"
+
+
+def redacted(comment: Comment) -> Comment:
+    """A stand-in for a removed comment, for staff who may not moderate: no text, no author (its
+    `str()` too, which the admin shows in titles and breadcrumbs). Never saved: nobody may change
+    a comment in the admin, and removal re-reads the row."""
+    shown = copy.copy(comment)
+    shown.text = REMOVED
+    Comment.author.field.set_cached_value(shown, User(username=REMOVED))
+    return shown
+
+
 @admin.register(Comment)
 class CommentAdmin(TellsFinishedJobs, admin.ModelAdmin[Comment]):
+    """Staff who may view comments but not moderate them never see a removed comment's text or
+    author: the list, the search, a comment's page and its history show "(removed)"."""
+
     list_display = ["created_at", "room", "author", "text", "state"]
     list_display_links = ["created_at"]
     list_filter = [("room", admin.RelatedOnlyFieldListFilter), RemovedFilter, "created_at"]
@@ -109,14 +128,55 @@ class CommentAdmin(TellsFinishedJobs, admin.ModelAdmin[Comment]):
             return "visible"
         return f"removed by {comment.removed_by or 'someone'}"
 
+    @admin.display(description="author")
+    def author_shown(self, comment: Comment) -> str:
+        return REMOVED if comment.is_removed else comment.author.username
+
+    @admin.display(description="text")
+    def text_shown(self, comment: Comment) -> str:
+        return REMOVED if comment.is_removed else comment.text
+
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("comments.moderate_comment")
+
+    def _redacting(self, fields: Sequence[Any], request: HttpRequest) -> list[Any]:
+        if self.has_moderate_permission(request):
+            return list(fields)
+        shown = {"author": "author_shown", "text": "text_shown"}
+        return [shown.get(name, name) if isinstance(name, str) else name for name in fields]
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        return self._redacting(self.list_display, request)
+
+    def get_fields(self, request: HttpRequest, obj: Comment | None = None) -> list[Any]:
+        return self._redacting(self.readonly_fields, request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Comment | None = None) -> list[str]:
+        return self._redacting(self.readonly_fields, request)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Comment], search_term: str
+    ) -> tuple[QuerySet[Comment], bool]:
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term and not self.has_moderate_permission(request):
+            found = found.filter(removed_at__isnull=True)  # a match would tell what a removed one said
+        return found, may_have_duplicates
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Comment | None:
+        comment = super().get_object(request, object_id, from_field)
+        if comment is not None and comment.is_removed and not self.has_moderate_permission(request):
+            return redacted(comment)
+        return comment
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Comment | None = None) -> bool:
         return False  # nobody edits what a viewer wrote; moderators remove or restore
+
+    def has_delete_permission(self, request: HttpRequest, obj: Comment | None = None) -> bool:
+        # Deleting is removing (softly), which is moderation.
+        return self.has_moderate_permission(request) and super().has_delete_permission(request, obj)
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         found = super().get_actions(request)
@@ -156,13 +216,34 @@ class CommentAdmin(TellsFinishedJobs, admin.ModelAdmin[Comment]):
         actions.remove_comments(comments=queryset, by=_moderator(request))
 
 
+class BanForm(forms.ModelForm[Ban]):
+    # A username, not a user picker: moderators cannot open the user list (it shows e-mails), and
+    # a raw id would send them looking for numbers they cannot see.
+    user = forms.ModelChoiceField(
+        queryset=User.objects.all(),
+        to_field_name="username",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        label="Username",
+        error_messages={"invalid_choice": "There is no user with that username."},
+    )
+
+    class Meta:
+        model = Ban
+        fields = ["user", "room", "reason"]
+
+
 @admin.register(Ban)
 class BanAdmin(TellsFinishedJobs, admin.ModelAdmin[Ban]):
+    form = BanForm
     list_display = ["user", "room", "reason", "created_by", "created_at"]
     list_select_related = ["user", "room", "created_by"]
     search_fields = ["user__username", "room__slug", "room__title", "reason"]
-    raw_id_fields = ["user", "room"]
+    raw_id_fields = ["room"]
     readonly_fields = ["created_by", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Ban | None = None) -> list[str]:
+        # A ban stays on the user it was made for; lift it (delete) and ban someone else instead.
+        return [*self.readonly_fields, "user"] if obj is not None else list(self.readonly_fields)
 
     def save_model(self, request: HttpRequest, obj: Ban, form: Any, change: bool) -> None:
         if not change:
@@ -229,8 +310,9 @@ class ModerationJobAdmin(TellsFinishedJobs, admin.ModelAdmin[ModerationJob]):
         return False
 
 
-# Moderators ban from the user list too: "everywhere" only. Banning from one room starts from a
-# comment the user wrote there (the comment admin, filtered by room or searched by username).
+# Staff who may see the user list (not moderators: it shows e-mails) ban from it too: "everywhere"
+# only. Moderators ban from a comment the user wrote (the comment admin, filtered by room or
+# searched by username) or by username in the Ban admin.
 admin.site.unregister(User)
 
 

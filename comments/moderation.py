@@ -1,4 +1,7 @@
-"""The Moderators group: exactly the permissions moderation needs (the data migration creates it)."""
+"""The Moderators group: exactly the permissions moderation needs (the data migration creates it).
+
+Not `auth.view_user`: the user list shows every user's e-mail. Moderators ban from a comment the
+user wrote (the comment admin) or by username (the Ban admin)."""
 
 from __future__ import annotations
 
@@ -20,7 +23,6 @@ MODERATOR_PERMISSIONS = [
     ("rooms", "view_room"),
     ("rooms", "end_room"),
     ("rooms", "view_seat"),
-    ("auth", "view_user"),
 ]
 
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from liverooms.webhooks import delivery
 from liverooms.webhooks.models import EVENT_TYPES, Attempt, Delivery, Endpoint
-from liverooms.webhooks.tasks import deliver
+from liverooms.webhooks.tasks import queue_delivery
 
 
 class EndpointForm(forms.ModelForm[Endpoint]):
@@ -143,5 +143,5 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     def resend_selected(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         count = queryset.count()
         for endpoint_id, room_key in delivery.resend(queryset):
-            deliver.delay(endpoint_id, room_key)
+            queue_delivery(endpoint_id, room_key)
         self.message_user(request, f"Queued {count} deliveries again.", messages.SUCCESS)

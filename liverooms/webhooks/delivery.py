@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import random
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,17 +20,18 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from liverooms.webhooks import sender
 from liverooms.webhooks.models import Attempt, Delivery, Endpoint
 from liverooms.webhooks.signing import SIGNATURE_HEADER, signature_header
 
 USER_AGENT = "liverooms-webhooks/1"
-RESPONSE_KEEP = 500  # characters of an error response kept in the attempt log
 
 
 @dataclass(frozen=True)
 class ChainRun:
     delivered: int
     retry_at: datetime | None  # when the chain's failed head is due again, if it failed
+    more: bool = False  # stopped at its limit: the chain may have more due now
 
 
 def backoff(attempts: int) -> float:
@@ -78,30 +77,6 @@ def body_of(delivery: Delivery, *, timestamp: int) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None  # a redirect is an answer we do not follow: the attempt fails with its code
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
-    """POST and return (status code or None, error text); never raises for network trouble."""
-    if not url.startswith(("https://", "http://")):
-        return None, f"Not an http(s) URL: {url[:100]}"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (checked above)
-    try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as error:
-        text = error.read(RESPONSE_KEEP).decode(errors="replace")
-        return error.code, f"HTTP {error.code}: {text}".strip()
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        return None, f"{type(error).__name__}: {reason}"
-
-
 def attempt(delivery: Delivery, *, now: datetime) -> bool:
     """POST a claimed delivery once, record the attempt, and settle or reschedule it."""
     endpoint = delivery.endpoint
@@ -116,8 +91,10 @@ def attempt(delivery: Delivery, *, now: datetime) -> bool:
         SIGNATURE_HEADER: signature_header(endpoint.secret, body, timestamp),
     }
     started = time.monotonic()
-    status_code, error = post(endpoint.url, body, headers)
-    ok = status_code is not None and 200 <= status_code < 300
+    # The whole attempt (look-up, connect, TLS, send, status) within WEBHOOK_TIMEOUT, to a
+    # checked public address; only the status and a summary of ours are kept, never the body.
+    answer = sender.post(endpoint.url, body, headers, timeout=settings.WEBHOOK_TIMEOUT)
+    status_code, error, ok = answer.status_code, answer.summary, answer.ok
     Attempt.objects.create(
         delivery=delivery,
         started_at=now,
@@ -172,6 +149,8 @@ def deliver_chain(endpoint_id: int, room_key: int, *, limit: int = 100) -> Chain
         elif head.status == Delivery.Status.PENDING:
             return ChainRun(delivered=delivered, retry_at=head.next_try_at)
         # else: its retry window closed; the chain goes on without it
+    else:
+        return ChainRun(delivered=delivered, retry_at=None, more=True)
     return ChainRun(delivered=delivered, retry_at=None)
 
 

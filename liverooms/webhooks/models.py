@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from liverooms.webhooks.addresses import Refused, check_url
 
 EVENT_TYPES = (
     ("room.started", "room.started: a host went live"),
@@ -36,6 +39,16 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def clean(self) -> None:
+        """Only public http(s) addresses (its host resolved now; each delivery checks again)."""
+        super().clean()
+        if not self.url:
+            return  # the field's own validation says what is wrong
+        try:
+            check_url(self.url)
+        except Refused as refused:
+            raise ValidationError({"url": str(refused)}) from None
 
 
 class Event(models.Model):

@@ -96,7 +96,7 @@ def redact(*, room: Room, payloads: dict[int, dict[str, Any]]) -> int:
 
 
 def _kick(endpoint_ids: list[int], room_key: int) -> None:
-    from liverooms.webhooks.tasks import deliver
+    from liverooms.webhooks.tasks import queue_delivery
 
     for endpoint_id in endpoint_ids:
-        deliver.delay(endpoint_id, room_key)
+        queue_delivery(endpoint_id, room_key)  # one queued task per (endpoint, room) at a time
