@@ -49,7 +49,7 @@ def ban_and_remove(
     moderator = _moderator(request)
     jobs = [bulk.open_ban_job(target=target, room=room, by=moderator) for target, room in targets]
     for job in jobs:  # enqueued after commit (a worker must find the job); eager mode runs it right here
-        transaction.on_commit(partial(run_moderation_job.delay, job.pk))
+        transaction.on_commit(partial(run_moderation_job.delay, job.pk), robust=True)  # else: the sweep
     told = {job.pk for job in tell_finished_jobs(request)}
     for job in jobs:
         if job.pk in told:
@@ -286,7 +286,7 @@ class ModerationJobAdmin(TellsFinishedJobs, admin.ModelAdmin[ModerationJob]):
         """For a job whose worker died: Redis redelivers it only after its visibility timeout."""
         unfinished = list(queryset.exclude(status=ModerationJob.Status.DONE).values_list("pk", flat=True))
         for job_id in unfinished:
-            transaction.on_commit(partial(run_moderation_job.delay, job_id))
+            transaction.on_commit(partial(run_moderation_job.delay, job_id), robust=True)
         self.message_user(request, f"Queued {len(unfinished)} job(s) again.", messages.SUCCESS)
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:

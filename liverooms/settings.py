@@ -178,8 +178,10 @@ ROOM_STATS_INTERVAL = env_int("ROOM_STATS_INTERVAL", 30, minimum=1)
 
 # --- Webhooks -------------------------------------------------------------------------------
 
-# Seconds a receiver has to answer one POST.
+# Seconds one delivery attempt may take in all: look-up, connect, TLS, sending, the status line.
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
+# Allow webhook endpoints on loopback/private/link-local/... addresses (refused by default).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # Back-off after a failed attempt: WEBHOOK_RETRY_BASE seconds, doubling, at most WEBHOOK_RETRY_MAX.
 WEBHOOK_RETRY_BASE = env_float("WEBHOOK_RETRY_BASE", 10.0, minimum=0.01)
 WEBHOOK_RETRY_MAX = env_float("WEBHOOK_RETRY_MAX", 3600.0, minimum=0.01)

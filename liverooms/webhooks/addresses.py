@@ -44,7 +44,7 @@ class Refused(Exception):
 
 
 def allow_private() -> bool:
-    return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE", False))
+    return bool(settings.WEBHOOK_ALLOW_PRIVATE)
 
 
 def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:

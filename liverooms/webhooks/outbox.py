@@ -78,7 +78,7 @@ def emit_many(events: list[tuple[str, dict[str, Any], int | None]], *, room: Roo
     )
     endpoint_ids = sorted({pk for _, receivers in wanted for pk in receivers})
     # robust: a broker that is down must not turn a committed change into an error; the
-    # deliveries are stored, and the periodic sweep (tasks.sweep_due) sends them once it is back.
+    # deliveries are stored, and the periodic sweep (tasks.deliver_due) sends them once it is back.
     transaction.on_commit(lambda: _kick(endpoint_ids, room_key), robust=True)
     return recorded
 

@@ -39,7 +39,7 @@ def test_it_keeps_a_moderator_out_of_the_user_list(as_mod: Client, mod: User, ca
 def test_the_migration_takes_the_user_list_from_an_existing_group(mod: User) -> None:
     group = Group.objects.get(name="Moderators")
     group.permissions.add(Permission.objects.get(content_type__app_label="auth", codename="view_user"))
-    migration = import_module("comments.migrations.0007_moderators_without_user_list")
+    migration = import_module("comments.migrations.0008_moderators_without_user_list")
     migration.revoke(apps, None)
     assert not group.permissions.filter(codename="view_user").exists()
     assert group.permissions.filter(codename="moderate_comment").exists()  # the rest stays

@@ -123,3 +123,22 @@ def test_a_worker_killed_mid_job_then_a_rerun_and_a_duplicate_remove_each_commen
     assert removed_ids(room) == [c.pk for c in spam]
     assert not Comment.objects.filter(author=carol, removed_at__isnull=True).exists()
     assert ModerationJob.objects.get(pk=job.pk).removed_count == 1000
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(not settings.CELERY_TASK_ALWAYS_EAGER, reason="a broker is configured: see the worker tests")
+def test_a_job_whose_task_was_lost_is_run_by_the_sweep(room: Room, carol: User, mod: User) -> None:
+    """The admin opened the job while the broker was down: its task never left. The sweep runs it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from comments.tasks import requeue_stalled_jobs
+
+    comments = write_comments(room, carol, 3)
+    job = open_ban_job(target=carol, room=room, by=mod)
+    assert requeue_stalled_jobs.delay().get() == 0  # just opened: its own task may still be on its way
+    ModerationJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=2))
+    assert requeue_stalled_jobs.delay().get() == 1
+    assert removed_ids(room) == [c.pk for c in comments]
+    assert requeue_stalled_jobs.delay().get() == 0  # done: nothing to queue again

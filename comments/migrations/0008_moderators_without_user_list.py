@@ -23,5 +23,5 @@ def grant(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("comments", "0006_moderators_jobs_and_users")]
+    dependencies = [("comments", "0007_comment_client_ref")]
     operations = [migrations.RunPython(revoke, grant)]
