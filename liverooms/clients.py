@@ -11,7 +11,9 @@ An IPv6 client usually holds a whole /64, so IPv6 addresses count per /64.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -58,12 +60,23 @@ def parse_address(text: str) -> IPAddress | None:
 
 def client_address(request: HttpRequest) -> IPAddress | None:
     """The client's address (None when the server has none, e.g. over a Unix socket)."""
-    peer = parse_address(request.META.get("REMOTE_ADDR") or "")
+    return _address_from(request.META.get("REMOTE_ADDR") or "", request.META.get("HTTP_X_FORWARDED_FOR") or "")
+
+
+def scope_address(scope: Mapping[str, Any]) -> IPAddress | None:
+    """`client_address` of an ASGI connection (a websocket): its peer, or the forwarded client."""
+    peer = scope.get("client") or ("", 0)
+    headers = dict(scope.get("headers") or [])
+    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+    return _address_from(str(peer[0]), forwarded)
+
+
+def _address_from(remote: str, forwarded_for: str) -> IPAddress | None:
+    peer = parse_address(remote)
     if not behind_proxy():
         return peer
     trusted = trusted_proxies()
-    hops = (request.META.get("HTTP_X_FORWARDED_FOR") or "").split(",")
-    for hop in reversed(hops):
+    for hop in reversed(forwarded_for.split(",")):
         address = parse_address(hop)
         if address is None:
             break  # our proxy wrote nothing usable here: count against the proxy
@@ -74,7 +87,15 @@ def client_address(request: HttpRequest) -> IPAddress | None:
 
 def client_key(request: HttpRequest) -> str:
     """`client_address` as a rate-limit key: the address, or its /64 for IPv6."""
-    address = client_address(request)
+    return address_key(client_address(request))
+
+
+def scope_key(scope: Mapping[str, Any]) -> str:
+    """`client_key` of an ASGI connection."""
+    return address_key(scope_address(scope))
+
+
+def address_key(address: IPAddress | None) -> str:
     if address is None:
         return "unknown"
     if isinstance(address, ipaddress.IPv6Address):

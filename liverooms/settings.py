@@ -263,9 +263,31 @@ LOGGING = {
 # --- Comments -------------------------------------------------------------------------------
 
 # Each user may post COMMENT_BURST comments at once, then one every 60/COMMENT_RATE_PER_MINUTE s
-# in each room (hosts and moderators are exempt).
+# in each room; the host and moderators have a bucket of their own, larger.
 COMMENT_BURST = env_int("COMMENT_BURST", 5, minimum=1)
 COMMENT_RATE_PER_MINUTE = env_int("COMMENT_RATE_PER_MINUTE", 20, minimum=1)
+COMMENT_HOST_BURST = env_int("COMMENT_HOST_BURST", 20, minimum=1)
+COMMENT_HOST_RATE_PER_MINUTE = env_int("COMMENT_HOST_RATE_PER_MINUTE", 120, minimum=1)
+
+# --- Room sockets: what one client may take -------------------------------------------------
+
+# Sockets one client address may hold open in one room, and room sockets in all, per process.
+ROOM_SOCKETS_PER_ADDRESS = env_int("ROOM_SOCKETS_PER_ADDRESS", 20, minimum=1)
+ROOM_SOCKETS_PER_PROCESS = env_int("ROOM_SOCKETS_PER_PROCESS", 20000, minimum=1)
+# Anonymous sockets of one address counted as viewers (a household, not a script's hundred).
+VIEWERS_COUNTED_PER_ADDRESS = env_int("VIEWERS_COUNTED_PER_ADDRESS", 3, minimum=1)
+# Frames one socket may send, readable or not: a burst, then a steady rate per second.
+SOCKET_FRAME_BURST = env_int("SOCKET_FRAME_BURST", 40, minimum=1)
+SOCKET_FRAMES_PER_SECOND = env_float("SOCKET_FRAMES_PER_SECOND", 20.0, minimum=0.01)
+# Hearts one socket may send: a burst, then a steady rate per second.
+REACTION_BURST = env_int("REACTION_BURST", 20, minimum=1)
+REACTIONS_PER_SECOND = env_float("REACTIONS_PER_SECOND", 10.0, minimum=0.01)
+# Actions (every frame but hearts) one user may take in a room, across sockets and processes;
+# the host and moderators get the STAGE_ figures.
+ACTION_BURST = env_int("ACTION_BURST", 10, minimum=1)
+ACTIONS_PER_MINUTE = env_int("ACTIONS_PER_MINUTE", 60, minimum=1)
+STAGE_ACTION_BURST = env_int("STAGE_ACTION_BURST", 30, minimum=1)
+STAGE_ACTIONS_PER_MINUTE = env_int("STAGE_ACTIONS_PER_MINUTE", 300, minimum=1)
 
 # --- Accounts and go-live limits ------------------------------------------------------------
 SIGNUPS_PER_ADDRESS_PER_HOUR = env_int("SIGNUPS_PER_ADDRESS_PER_HOUR", 10, minimum=1)

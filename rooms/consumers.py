@@ -9,11 +9,13 @@ from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from comments.reactions import check_kind
+from liverooms.clients import scope_key
 from liverooms.db import db_async
 from liverooms.errors import ActionError, ErrorCode, rate_limited
-from liverooms.ratelimit import Bucket
+from liverooms.ratelimit import Bucket, retry_after
 from rooms.events import replay, to_text
 from rooms.handlers import handle
 from rooms.hub import RoomHub, hubs
@@ -21,12 +23,10 @@ from rooms.models import Room
 from rooms.protocol import FrameError, parse_frame
 from rooms.snapshot import room_state
 from rooms.stats import viewer_key
+from rooms.throttle import TooManySockets
 from rooms.wire import DirectSocket, Frame
 
 logger = logging.getLogger(__name__)
-
-REACTIONS_PER_SECOND = 10
-REACTION_BURST = 20
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -45,7 +45,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.last_seq = 0
         # What the hub brings while the snapshot is read: (seq, text), seq None for ephemeral frames.
         self._buffer: list[tuple[int | None, str]] | None = []
-        self._reactions = Bucket(capacity=REACTION_BURST, per_second=REACTIONS_PER_SECOND)
+        self._reactions = Bucket(capacity=settings.REACTION_BURST, per_second=settings.REACTIONS_PER_SECOND)
+        self._frames = Bucket(capacity=settings.SOCKET_FRAME_BURST, per_second=settings.SOCKET_FRAMES_PER_SECOND)
+        self.address = scope_key(self.scope)
 
         self.room = await _room(self.scope["url_route"]["kwargs"]["slug"])
         if self.room is None:
@@ -53,7 +55,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_error("not_found", "There is no such live.")
             await self.close(code=4404)
             return
-        self.hub = await hubs().join(self.room, self)
+        try:
+            self.hub = await hubs().join(self.room, self)
+        except TooManySockets as refused:
+            await self.accept()
+            await self.send_error(refused.code, refused.message, **refused.fields)
+            await self.close(code=4429)
+            return
         try:
             await self.accept()
             self._direct = DirectSocket.find(self.base_send)
@@ -67,7 +75,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         after = _after(self.scope.get("query_string", b""))
         missed = None if after is None else await db_async(replay)(room.pk, after)
         if after is None or missed is None:
-            state = await _state(room.pk, self.user, max(hub.viewers, len(hub.sockets)))
+            state = await _state(room.pk, self.user, max(hub.viewers, hub.count_viewers()))
             self.last_seq = state["seq"]
             await self.send_text(to_text(state))
         else:
@@ -152,9 +160,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         try:
             frame = parse_frame(text_data)
         except FrameError as error:
-            await self.send_error(error.code, error.message, error.ref)
+            if (wait := self._frames.wait()) and error.code != "too_long":
+                error = FrameError("Slow down a little.", ref=error.ref, code="rate_limited")
+                error.fields["retry_after"] = retry_after(wait)
+            await self.send_error(error.code, error.message, error.ref, **error.fields)
             if error.code == "too_long":
                 await self.close(code=1009)
+            return
+        if wait := self._frames.wait():
+            await self.send_error("rate_limited", "Slow down a little.", frame.ref, retry_after=retry_after(wait))
             return
         try:
             if frame.type == "reaction.send":
@@ -206,12 +220,7 @@ def _after(query_string: bytes) -> int | None:
 
 
 def _viewer_key(scope: dict[str, Any], user_id: int | None) -> str:
+    """The account, else the browser session, else the client address: one anonymous viewer per
+    address however many user agents it claims."""
     session = scope.get("session")
-    headers = dict(scope.get("headers") or [])
-    client = scope.get("client") or ("", 0)
-    agent = headers.get(b"user-agent", b"").decode(errors="replace")
-    return viewer_key(
-        user_id=user_id,
-        session_key=getattr(session, "session_key", None),
-        client=f"{client[0]}|{agent}",
-    )
+    return viewer_key(user_id=user_id, session_key=getattr(session, "session_key", None), client=scope_key(scope))

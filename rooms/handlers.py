@@ -12,6 +12,7 @@ from rooms import actions as rooms
 from rooms import seats
 from rooms.models import Room
 from rooms.protocol import ClientFrame
+from rooms.throttle import take_action_token
 
 AnyUser = User | AnonymousUser
 Handler = Callable[[Room, AnyUser, dict[str, Any]], object]
@@ -38,6 +39,7 @@ HANDLERS: dict[str, Handler] = {
 
 def handle(frame: ClientFrame, *, room: Room, user: AnyUser) -> dict[str, Any]:
     """Run the frame's action; returns the extra fields of its `ack`. Raises ActionError."""
+    take_action_token(room=room, user=user)
     fields = {**frame.fields, "ref": frame.ref} if frame.type == "comment.post" else frame.fields
     extra = HANDLERS[frame.type](room, user, fields)
     return extra if isinstance(extra, dict) else {}

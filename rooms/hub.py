@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import weakref
 from collections import Counter
 from typing import Any, Protocol, runtime_checkable
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from comments.reactions import add_to_totals
 from liverooms.aio import background
@@ -32,7 +34,8 @@ from liverooms.db import db_async
 from rooms import presence, stats
 from rooms.actions import note_present
 from rooms.events import events_after, room_group, to_text
-from rooms.models import Room
+from rooms.models import Room, Seat
+from rooms.throttle import TooManySockets
 from rooms.wire import Frame
 
 logger = logging.getLogger(__name__)
@@ -72,6 +75,8 @@ class Socket(Protocol):
 class Viewer(Socket, Protocol):
     """A viewer's socket (rooms.consumers.RoomConsumer), which can also take a frame at once."""
 
+    address: str  # the client address (liverooms.clients.scope_key): sockets are capped per address
+
     def write_now(self, seq: int | None, frame: Frame) -> bool:
         """Write the frame without awaiting if the socket can (its direct path, nothing
         buffered); False if it must go through `on_event` / `on_ephemeral` instead."""
@@ -87,6 +92,7 @@ class RoomHub:
         self.last_seq = 0
         self.ended = False
         self.viewers = 0
+        self.stage: dict[int, int | None] = {}  # seat index -> user id: the stage is not counted
         self._layer = get_channel_layer()
         self._channel = ""
         self._tasks: list[asyncio.Task[None]] = []
@@ -106,6 +112,7 @@ class RoomHub:
         await self._layer.group_add(room_group(self.room_id), self._channel)
         self.last_seq, status = await _room_position(self.room_id)
         self.ended = status == Room.Status.ENDED
+        self.stage = await _stage(self.room_id)
         self._tasks = [background(self._read()), background(self._tick())]
 
     async def stop(self) -> None:
@@ -125,6 +132,23 @@ class RoomHub:
 
     def add_reaction(self, kind: str) -> None:
         self._outgoing[kind] += 1
+
+    def count_viewers(self) -> int:
+        """The people watching here: signed-in viewers once each however many tabs they have,
+        anonymous sockets up to VIEWERS_COUNTED_PER_ADDRESS per address; nobody on the stage."""
+        on_stage = set(self.stage.values())
+        people: set[int] = set()
+        anonymous: Counter[str] = Counter()
+        for sock in self.sockets:
+            if sock.user_id is None:
+                anonymous[sock.address] += 1
+            elif sock.user_id not in on_stage:
+                people.add(sock.user_id)
+        cap = settings.VIEWERS_COUNTED_PER_ADDRESS
+        return len(people) + sum(min(count, cap) for count in anonymous.values())
+
+    def sockets_from(self, address: str) -> int:
+        return sum(1 for sock in self.sockets if sock.address == address)
 
     def noticed(self, sock: Viewer) -> None:
         """A viewer joined: count them (and their presence) at the next report."""
@@ -169,6 +193,9 @@ class RoomHub:
     async def _deliver(self, seq: int, event: str, text: str) -> None:
         self.last_seq = seq
         self.ended = self.ended or event == "room.ended"
+        if event == "seat.updated":
+            seat = json.loads(text)["seat"]
+            self.stage[seat["index"]] = seat["user"]["id"] if seat["user"] else None
         frame = Frame(text)
         # Most sockets take the frame at once (no coroutine per socket); the rest are awaited.
         waiting: list[Socket] = []
@@ -244,13 +271,13 @@ class RoomHub:
         sockets = list(self.sockets)
         keys, self._new_keys = self._new_keys - self._reported_keys, set()
         user_ids = {sock.user_id for sock in sockets if sock.user_id is not None}
-        peak, reacted = max(self._peak, self.viewers, len(sockets)), dict(self._reacted)
+        peak, reacted = max(self._peak, self.viewers, self.count_viewers()), dict(self._reacted)
         self._peak, self._reacted = 0, Counter()
         await db_async(_report_presence)(self.room_id, self.host_id, user_ids, keys, peak, reacted)
         self._reported_keys |= keys
 
     async def _refresh_viewers(self) -> None:
-        total = await presence.report(self.room_id, len(self.sockets))
+        total = await presence.report(self.room_id, self.count_viewers())
         self._peak = max(self._peak, total)
         if total != self.viewers:
             self.viewers = total
@@ -261,6 +288,11 @@ class RoomHub:
         newest, _status = await _room_position(self.room_id)
         if newest > self.last_seq:
             await self._fill_gap()
+
+
+@db_async
+def _stage(room_id: int) -> dict[int, int | None]:
+    return dict(Seat.objects.filter(room_id=room_id).values_list("index", "user_id"))
 
 
 @db_async
@@ -287,6 +319,8 @@ class Hubs:
         """Start receiving the room's events; `viewer=False` for in-process listeners."""
         async with self._lock:
             hub = self._hubs.get(room.pk)
+            if viewer and isinstance(sock, Viewer):
+                self._admit(hub, sock)
             if hub is None:
                 hub = RoomHub(room.pk, room.host_id)
                 await hub.start()
@@ -299,6 +333,13 @@ class Hubs:
             else:
                 hub.watchers.add(sock)
             return hub
+
+    def _admit(self, hub: RoomHub | None, sock: Viewer) -> None:
+        """Refuse a viewer past the per-process or the per-address cap (before any hub is made)."""
+        if sum(len(h.sockets) for h in self._hubs.values()) >= settings.ROOM_SOCKETS_PER_PROCESS:
+            raise TooManySockets("This server is full; try again in a moment.")
+        if hub is not None and hub.sockets_from(sock.address) >= settings.ROOM_SOCKETS_PER_ADDRESS:
+            raise TooManySockets("Too many connections to this live from your address.")
 
     def get(self, room_id: int) -> RoomHub | None:
         """The room's hub in this process, if any socket here watches the room."""

@@ -8,6 +8,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.test import override_settings
 
 from comments.actions import post_comment, remove_comment
 from comments.models import BlockedWord, Comment
@@ -302,6 +303,7 @@ async def test_an_admin_end_reaches_the_socket(room: Room, carol) -> None:
     await viewer.close()
 
 
+@override_settings(COMMENT_HOST_BURST=1000, STAGE_ACTION_BURST=1000)  # the host posts as fast as it can
 async def test_events_between_subscribe_and_snapshot_are_not_lost(room: Room, alice) -> None:
     """Many comments posted while sockets join: each socket sees every comment exactly once."""
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import channel_layers
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -104,6 +105,8 @@ def stream_and_state_are_whole(room: Room) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+# Answers, not limits, are under test here (tests/rooms/test_limits.py floods on purpose).
+@override_settings(SOCKET_FRAME_BURST=100_000, ACTION_BURST=100_000, STAGE_ACTION_BURST=100_000)
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

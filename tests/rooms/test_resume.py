@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
+from django.test import override_settings
 
 from comments.actions import post_comment, remove_comment
 from comments.models import Comment
@@ -77,6 +78,7 @@ def _apply(view: dict[int, str], frame: dict[str, Any]) -> None:
         view.pop(frame["comment_id"], None)
 
 
+@override_settings(COMMENT_HOST_BURST=1000, STAGE_ACTION_BURST=1000)  # the host posts as fast as it can
 async def test_viewers_that_drop_and_resume_end_up_seeing_exactly_the_database(room: Room, alice, mod) -> None:
     """Comments and removals flow while viewers drop their sockets at random moments and resume:
     every viewer receives each event once, in order, and ends with the database's visible set."""

@@ -50,6 +50,8 @@ def test_a_frame_is_one_websocket_text_frame_of_its_utf8_bytes(size: int) -> Non
 @pytest.fixture
 def server(transactional_db: None) -> Iterator[int]:
     env = {"WEBSOCKET_MAX_QUEUED_BYTES": str(64 * 1024)}
+    # The host floods on purpose: thousands of comments as fast as the socket takes them.
+    env.update(COMMENT_HOST_BURST="100000", STAGE_ACTION_BURST="100000", SOCKET_FRAME_BURST="100000")
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
     with daphne(connection.settings_dict, **env) as served:
