@@ -145,10 +145,10 @@ class _Session:
 
 
 class _Seat:
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, *, forward: bool) -> None:
         self.index = index
         self.publisher: _Session | None = None
-        self.forward = {"audio": True, "video": True}
+        self.forward = {"audio": forward, "video": forward}
         self.slots: dict[str, set[SlotTrack]] = {"audio": set(), "video": set()}
         self.timelines = {kind: _Timeline(kind) for kind in KINDS}
         self.last_keyframe_request = -1e9
@@ -163,7 +163,13 @@ class _Seat:
 
 
 class RoomRelay:
-    """The media relay of one room: 4 seats, any number of viewers."""
+    """The media relay of one room: 4 seats, any number of viewers.
+
+    Every seat's audio and video start NOT forwarded (`forwarding=False`) until `set_forwarding`
+    says what the seat's camera and mic are: a muted track is never forwarded, not even the first
+    frames of a relay that has not yet read the room's seats. `forwarding=True` is for a relay with
+    no room behind it (tests, benchmarks).
+    """
 
     def __init__(
         self,
@@ -171,11 +177,12 @@ class RoomRelay:
         *,
         on_publishing: OnPublishing | None = None,
         ice_servers: list[IceServerSpec] | None = None,
+        forwarding: bool = False,
     ) -> None:
         self.room_key = room_key
         self._on_publishing = on_publishing
         self._ice_servers = [_ice_server(s) for s in (ice_servers or [])]
-        self._seats = [_Seat(i) for i in range(SEATS)]
+        self._seats = [_Seat(i, forward=forwarding) for i in range(SEATS)]
         self._sessions: dict[str, _Session] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._notify_tail: asyncio.Task[None] | None = None
