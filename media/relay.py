@@ -274,10 +274,11 @@ class RoomRelay:
             raise
         return session.id, offer.complete_answer(await self._negotiate(session, offer.sdp))
 
-    async def end_session(self, session_id: str) -> bool:
-        """WHIP/WHEP DELETE: close that peer connection. False if unknown (already ended)."""
+    async def end_session(self, session_id: str, *, role: str | None = None) -> bool:
+        """WHIP/WHEP DELETE: close that peer connection. False if unknown (already ended), or not
+        of `role` ("publisher" / "viewer") when one is given."""
         session = self._sessions.get(session_id)
-        if session is None:
+        if session is None or (role is not None and session.role != role):
             return False
         await self._end(session)
         return True

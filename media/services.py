@@ -94,6 +94,17 @@ class RoomMedia:
         else:
             self.publisher_tokens[index] = token
 
+    def claim(self, index: int) -> tuple[int, int]:
+        """Where seat `index` stands now (its vacate and token-rotation counts), to compare with
+        `still_holds` once a WHIP offer's seconds-long negotiation is over."""
+        return self.vacated.get(index, 0), self.rotated.get(index, 0)
+
+    def still_holds(self, index: int, claim: tuple[int, int], *, token: str | None) -> bool:
+        """Nothing heard since `claim` takes the seat from the publisher who claimed it: it was not
+        vacated, and (for a bearer token) its token was not replaced."""
+        vacated, rotated = self.claim(index)
+        return vacated == claim[0] and (token is None or rotated == claim[1])
+
     async def revoke(self, index: int, token: str | None) -> bool:
         """The seat's token was replaced: end the seat's stream if it was published with `token`."""
         self.rotated[index] = self.rotated.get(index, 0) + 1

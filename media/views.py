@@ -102,10 +102,23 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
     if not room.is_live:
         return _text(403, "This live has ended.")
     media = await detached(services.relay_for(room))
+    claim = media.claim(seat.index)
     result = await _negotiate(media.relay.publish(seat.index, request.body.decode("utf-8", "replace")))
     if isinstance(result, HttpResponse):
         return result
     session, answer = result
+    # The negotiation took seconds: the guest may have been removed, or the token replaced, since
+    # the check above. Check again (the database for what this process has not heard of yet, then
+    # what it heard while the check ran), with nothing awaited between that and `published`.
+    again = await db_async(_publisher_seat)(room, token, signed_in)
+    if (
+        again is None
+        or (again.index, again.user_id) != (seat.index, seat.user_id)
+        or not media.still_holds(seat.index, claim, token=token)
+        or media.relay.publisher_session(seat.index) != session
+    ):
+        await media.relay.end_session(session)
+        return _text(403, "This seat changed hands (or its token was replaced) while the offer was answered.")
     media.published(seat.index, session, token)
     return _created(f"/rooms/{room.slug}/whip/{session}", answer)
 
@@ -128,10 +141,12 @@ async def whep(request: HttpRequest, slug: str) -> HttpResponse:
 
 @csrf_exempt  # the session URL itself is the unguessable capability (RFC 9725 §4.3)
 @cross_origin("DELETE")  # no PATCH: the relay gathers every candidate up front (no trickle ICE)
-async def end_session(request: HttpRequest, slug: str, session: str) -> HttpResponse:
+async def end_session(request: HttpRequest, slug: str, session: str, kind: str) -> HttpResponse:
+    """`kind` ("whip" / "whep", from the URL) must be the session's: a WHEP id under /whip/ is 404."""
     room = await db_async(Room.objects.filter(slug=slug).first)()
     media = services.media_of(room.pk) if room is not None else None
-    if media is None or not await media.relay.end_session(session):
+    role = {"whip": "publisher", "whep": "viewer"}[kind]
+    if media is None or not await media.relay.end_session(session, role=role):
         return _text(404, "No such session (already ended?).")
     for index, publisher in list(media.publishers.items()):
         if publisher == session:
