@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import inspect
 import logging
 import secrets
@@ -127,9 +128,15 @@ class _Timeline:
         return out
 
 
+def session_label(session_id: str) -> str:
+    """What logs call a session: a hash prefix. The id itself is the capability to DELETE the
+    session (its URL), so it never goes into a log above DEBUG."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:8]
+
+
 @dataclass(eq=False)
 class _Session:
-    id: str
+    id: str  # secret: the WHIP/WHEP resource's URL ends with it
     role: str  # "publisher" | "viewer"
     pc: RTCPeerConnection
     seat: int | None = None  # publisher's seat
@@ -142,6 +149,10 @@ class _Session:
     liveness_due: float = 0.0  # when the next liveness check should run
     ended: bool = False
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return session_label(self.id)
 
 
 class _Seat:
@@ -385,6 +396,7 @@ class RoomRelay:
         pc = RTCPeerConnection(configuration=config)
         session = _Session(id=secrets.token_urlsafe(16), role=role, pc=pc)
         self._sessions[session.id] = session
+        logger.debug("relay %s: %s %s is session %s", self.room_key, role, session.label, session.id)
 
         @pc.on("connectionstatechange")
         def _on_state() -> None:
@@ -421,12 +433,12 @@ class RoomRelay:
 
     def _connect_timeout(self, session: _Session) -> None:
         if not session.connected and not session.ended:
-            logger.info("relay %s: %s %s did not connect in time", self.room_key, session.role, session.id)
+            logger.info("relay %s: %s %s did not connect in time", self.room_key, session.role, session.label)
             self._spawn(self._end(session))
 
     def _grace_expired(self, session: _Session) -> None:
         if not session.ended:
-            logger.info("relay %s: %s %s lost", self.room_key, session.role, session.id)
+            logger.info("relay %s: %s %s lost", self.room_key, session.role, session.label)
             self._spawn(self._end(session))
 
     def _hear_rtcp(self, session: _Session, receiver: Any) -> None:
@@ -458,7 +470,7 @@ class RoomRelay:
             return
         silent = now - session.last_heard
         if silent > PUBLISHER_GRACE:
-            logger.info("relay %s: publisher %s silent for %.1fs", self.room_key, session.id, silent)
+            logger.info("relay %s: publisher %s silent for %.1fs", self.room_key, session.label, silent)
             self._spawn(self._end(session))
         else:
             self._schedule_liveness(session)
@@ -490,7 +502,7 @@ class RoomRelay:
                     "relay %s: %s %s could not connect: %s",
                     self.room_key,
                     session.role,
-                    session.id,
+                    session.label,
                     explain_failure(session.pc),
                 )
             self._spawn(self._end(session))
@@ -522,7 +534,7 @@ class RoomRelay:
         try:
             await session.pc.close()
         except Exception:
-            logger.exception("relay %s: closing %s %s failed", self.room_key, session.role, session.id)
+            logger.exception("relay %s: closing %s %s failed", self.room_key, session.role, session.label)
 
     # -- publisher frames -> viewer slots
     def _frame_handler(self, session: _Session, seat: _Seat, kind: str) -> Callable[[str, bytes, int], None]:
