@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from liverooms.db import db_async
 from media.ice import ice_servers
-from media.relay import Relays, RoomRelay
+from media.relay import PeerLimits, Relays, RoomRelay
 from rooms import seats
 from rooms.hub import hubs
 from rooms.models import Room, Seat
@@ -188,6 +188,13 @@ def _close_on_shutdown() -> None:
 
     cast(Any, reactor).addSystemEventTrigger("before", "shutdown", close)
     _shutdown_hooked = True
+
+
+def admit_viewer(room: Room, client: str | None, limits: PeerLimits) -> None:
+    """Raise TooManyPeers now if a viewer from `client` would pass a limit (before the room's relay
+    is even made; the relay checks again, and counts, when it creates the peer)."""
+    media = _rooms.get(room.pk)
+    relays.census.admit(media.relay if media is not None else None, "viewer", client, limits)
 
 
 def media_of(room_id: int) -> RoomMedia | None:
