@@ -21,7 +21,7 @@ AsyncView = TypeVar("AsyncView", bound=Callable[..., Awaitable[HttpResponse]])
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Location, Link, Accept-Post, Content-Type",
+    "Access-Control-Expose-Headers": "Location, Link, Accept-Post, Content-Type, Retry-After",
 }
 PREFLIGHT = {
     "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match",

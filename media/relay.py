@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import inspect
 import logging
 import secrets
@@ -55,7 +56,7 @@ KINDS = ("audio", "video")
 LOOP_LAG_TOLERANCE = 0.5  # seconds a liveness check may run late before it defers judgement
 PUBLISHER_GRACE = 5.0
 #: seconds a new session has to reach 'connected' before it is closed
-CONNECT_TIMEOUT = 30.0
+CONNECT_TIMEOUT = 10.0
 #: at most one key-frame request (PLI) per seat per this many seconds
 KEYFRAME_INTERVAL = 0.5
 
@@ -77,6 +78,86 @@ class SeatBusy(Exception):
 
 class RelayClosed(Exception):
     """The relay was closed (room ended / shutdown) before or while the session was negotiated."""
+
+
+class TooManyPeers(Exception):
+    """A peer limit is reached (HTTP 429); `retry_after` is the seconds after which trying again
+    may succeed (unconnected peers are reaped by then), `limit` names the limit."""
+
+    def __init__(self, limit: str, retry_after: float) -> None:
+        super().__init__(f"too many peers: {limit}")
+        self.limit = limit
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class PeerLimits:
+    """Caps on a process's peers (None: no cap). Viewers are refused past any of them; publishers
+    (authenticated seat holders, at most 4 a room) are counted but never refused by these, so a
+    flood of viewers cannot keep a room's host off the air."""
+
+    per_address: int | None = None  # peers (pending + connected) from one client address
+    per_room: int | None = None  # viewers of one room
+    per_process: int | None = None  # viewers of every room of the process
+    pending: int | None = None  # viewers not yet connected, every room of the process
+    connect_timeout: float | None = None  # a peer not connected by then is closed (None: CONNECT_TIMEOUT)
+
+    def reap_after(self) -> float:
+        return self.connect_timeout if self.connect_timeout is not None else CONNECT_TIMEOUT
+
+
+class Census:
+    """The peers of every relay of a process, counted as they come and go (on the event loop, so
+    a check and the count it makes happen without anything in between)."""
+
+    def __init__(self) -> None:
+        self.viewers = 0
+        self.pending = 0  # viewers not yet connected
+        self.peers = 0
+        self.by_address: dict[str, int] = {}
+
+    def admit(self, relay: RoomRelay | None, role: str, client: str | None, limits: PeerLimits) -> None:
+        """Raise TooManyPeers if a new `role` peer from `client` would pass a limit (`relay`: the
+        room's, for its cap; None to check the others only, before the room's relay exists)."""
+        if role != "viewer":
+            return
+        retry = limits.reap_after()
+        if limits.per_address is not None and client is not None and self.of(client) >= limits.per_address:
+            raise TooManyPeers("per_address", retry)
+        if limits.pending is not None and self.pending >= limits.pending:
+            raise TooManyPeers("pending", retry)
+        if limits.per_room is not None and relay is not None and relay.viewer_count() >= limits.per_room:
+            raise TooManyPeers("per_room", retry)
+        if limits.per_process is not None and self.viewers >= limits.per_process:
+            raise TooManyPeers("per_process", retry)
+
+    def add(self, session: _Session) -> None:
+        self.peers += 1
+        if session.role == "viewer":
+            self.viewers += 1
+            self.pending += 1
+        if session.client is not None:
+            self.by_address[session.client] = self.by_address.get(session.client, 0) + 1
+
+    def connected(self, session: _Session) -> None:
+        if session.role == "viewer":
+            self.pending -= 1
+
+    def remove(self, session: _Session) -> None:
+        self.peers -= 1
+        if session.role == "viewer":
+            self.viewers -= 1
+            if not session.connected:
+                self.pending -= 1
+        if session.client is not None:
+            left = self.by_address.get(session.client, 0) - 1
+            if left > 0:
+                self.by_address[session.client] = left
+            else:
+                self.by_address.pop(session.client, None)
+
+    def of(self, client: str) -> int:
+        return self.by_address.get(client, 0)
 
 
 IS_KEYFRAME: dict[str, Callable[[bytes], bool]] = {"vp8": is_vp8_keyframe, "h264": is_h264_keyframe}
@@ -127,11 +208,18 @@ class _Timeline:
         return out
 
 
+def session_label(session_id: str) -> str:
+    """What logs call a session: a hash prefix. The id itself is the capability to DELETE the
+    session (its URL), so it never goes into a log above DEBUG."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:8]
+
+
 @dataclass(eq=False)
 class _Session:
-    id: str
+    id: str  # secret: the WHIP/WHEP resource's URL ends with it
     role: str  # "publisher" | "viewer"
     pc: RTCPeerConnection
+    client: str | None = None  # the client's address (peer limits), if known
     seat: int | None = None  # publisher's seat
     receivers: dict[str, Any] = field(default_factory=dict)  # publisher: kind -> RTCRtpReceiver
     sinks: dict[str, FrameSink] = field(default_factory=dict)  # publisher: kind -> sink
@@ -141,14 +229,19 @@ class _Session:
     last_heard: float = 0.0  # publisher: monotonic time of the last frame or RTCP packet
     liveness_due: float = 0.0  # when the next liveness check should run
     ended: bool = False
+    connect_timeout: float = CONNECT_TIMEOUT
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return session_label(self.id)
 
 
 class _Seat:
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, *, forward: bool) -> None:
         self.index = index
         self.publisher: _Session | None = None
-        self.forward = {"audio": True, "video": True}
+        self.forward = {"audio": forward, "video": forward}
         self.slots: dict[str, set[SlotTrack]] = {"audio": set(), "video": set()}
         self.timelines = {kind: _Timeline(kind) for kind in KINDS}
         self.last_keyframe_request = -1e9
@@ -163,7 +256,13 @@ class _Seat:
 
 
 class RoomRelay:
-    """The media relay of one room: 4 seats, any number of viewers."""
+    """The media relay of one room: 4 seats, any number of viewers.
+
+    Every seat's audio and video start NOT forwarded (`forwarding=False`) until `set_forwarding`
+    says what the seat's camera and mic are: a muted track is never forwarded, not even the first
+    frames of a relay that has not yet read the room's seats. `forwarding=True` is for a relay with
+    no room behind it (tests, benchmarks).
+    """
 
     def __init__(
         self,
@@ -171,19 +270,31 @@ class RoomRelay:
         *,
         on_publishing: OnPublishing | None = None,
         ice_servers: list[IceServerSpec] | None = None,
+        forwarding: bool = False,
+        census: Census | None = None,
     ) -> None:
         self.room_key = room_key
+        self.census = census if census is not None else Census()
         self._on_publishing = on_publishing
         self._ice_servers = [_ice_server(s) for s in (ice_servers or [])]
-        self._seats = [_Seat(i) for i in range(SEATS)]
+        self._seats = [_Seat(i, forward=forwarding) for i in range(SEATS)]
         self._sessions: dict[str, _Session] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._notify_tail: asyncio.Task[None] | None = None
         self._closed = False
 
     # ------------------------------------------------------------------ public API
-    async def publish(self, seat: int, offer_sdp: str, *, replace: bool = False) -> tuple[str, str]:
+    async def publish(
+        self,
+        seat: int,
+        offer_sdp: str,
+        *,
+        replace: bool = False,
+        client: str | None = None,
+        limits: PeerLimits | None = None,
+    ) -> tuple[str, str]:
         """WHIP: answer a publisher's offer for `seat`. Raises BadOffer, SeatBusy, RelayClosed.
+        `client` (its address) is counted in the census; `limits.connect_timeout` applies.
 
         `replace=True` ends the seat's current publisher session first (e.g. the same user
         reconnecting before the old connection has timed out).
@@ -209,7 +320,7 @@ class RoomRelay:
             if seat_state.publisher is not None:
                 raise SeatBusy(f"seat {seat} already has a publisher")
 
-        session = self._new_session("publisher")
+        session = self._new_session("publisher", client, limits)
         session.seat = seat
         seat_state.publisher = session  # reserve before the first await
         try:
@@ -226,8 +337,11 @@ class RoomRelay:
             raise
         return session.id, offer.complete_answer(await self._negotiate(session, offer.sdp))
 
-    async def watch(self, offer_sdp: str) -> tuple[str, str]:
-        """WHEP: answer a viewer's offer; n-th audio / n-th video m-line => seat n. Raises BadOffer."""
+    async def watch(
+        self, offer_sdp: str, *, client: str | None = None, limits: PeerLimits | None = None
+    ) -> tuple[str, str]:
+        """WHEP: answer a viewer's offer; n-th audio / n-th video m-line => seat n. Raises BadOffer,
+        RelayClosed, and TooManyPeers past one of `limits` (checked and counted before any await)."""
         self._check_open()
         try:
             offer = parse_offer(offer_sdp)
@@ -248,7 +362,7 @@ class RoomRelay:
                 raise BadOffer(f"at most {SEATS} {media.kind} m-lines (one per seat)")
             plan.append((media, seat))
 
-        session = self._new_session("viewer")
+        session = self._new_session("viewer", client, limits)
         try:
             for media, seat in plan:
                 slot = SlotTrack(media.kind, seat, need_keyframe=self.request_keyframe)
@@ -267,10 +381,11 @@ class RoomRelay:
             raise
         return session.id, offer.complete_answer(await self._negotiate(session, offer.sdp))
 
-    async def end_session(self, session_id: str) -> bool:
-        """WHIP/WHEP DELETE: close that peer connection. False if unknown (already ended)."""
+    async def end_session(self, session_id: str, *, role: str | None = None) -> bool:
+        """WHIP/WHEP DELETE: close that peer connection. False if unknown (already ended), or not
+        of `role` ("publisher" / "viewer") when one is given."""
         session = self._sessions.get(session_id)
-        if session is None:
+        if session is None or (role is not None and session.role != role):
             return False
         await self._end(session)
         return True
@@ -372,11 +487,16 @@ class RoomRelay:
             raise ValueError(f"seat must be 0..{SEATS - 1}, got {seat!r}")
         return self._seats[seat]
 
-    def _new_session(self, role: str) -> _Session:
+    def _new_session(self, role: str, client: str | None = None, limits: PeerLimits | None = None) -> _Session:
+        limits = limits if limits is not None else PeerLimits()
+        self.census.admit(self, role, client, limits)
         config = RTCConfiguration(iceServers=self._ice_servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         pc = RTCPeerConnection(configuration=config)
-        session = _Session(id=secrets.token_urlsafe(16), role=role, pc=pc)
+        session = _Session(id=secrets.token_urlsafe(16), role=role, pc=pc, client=client)
+        session.connect_timeout = limits.reap_after()
         self._sessions[session.id] = session
+        self.census.add(session)
+        logger.debug("relay %s: %s %s is session %s", self.room_key, role, session.label, session.id)
 
         @pc.on("connectionstatechange")
         def _on_state() -> None:
@@ -402,7 +522,7 @@ class RoomRelay:
         if session.ended:
             raise RelayClosed("session closed during negotiation")
         loop = asyncio.get_running_loop()
-        session.timers["connect"] = loop.call_later(CONNECT_TIMEOUT, self._connect_timeout, session)
+        session.timers["connect"] = loop.call_later(session.connect_timeout, self._connect_timeout, session)
         answer: str = pc.localDescription.sdp
         return answer
 
@@ -413,12 +533,12 @@ class RoomRelay:
 
     def _connect_timeout(self, session: _Session) -> None:
         if not session.connected and not session.ended:
-            logger.info("relay %s: %s %s did not connect in time", self.room_key, session.role, session.id)
+            logger.info("relay %s: %s %s did not connect in time", self.room_key, session.role, session.label)
             self._spawn(self._end(session))
 
     def _grace_expired(self, session: _Session) -> None:
         if not session.ended:
-            logger.info("relay %s: %s %s lost", self.room_key, session.role, session.id)
+            logger.info("relay %s: %s %s lost", self.room_key, session.role, session.label)
             self._spawn(self._end(session))
 
     def _hear_rtcp(self, session: _Session, receiver: Any) -> None:
@@ -450,7 +570,7 @@ class RoomRelay:
             return
         silent = now - session.last_heard
         if silent > PUBLISHER_GRACE:
-            logger.info("relay %s: publisher %s silent for %.1fs", self.room_key, session.id, silent)
+            logger.info("relay %s: publisher %s silent for %.1fs", self.room_key, session.label, silent)
             self._spawn(self._end(session))
         else:
             self._schedule_liveness(session)
@@ -459,6 +579,8 @@ class RoomRelay:
         if session.ended:
             return
         if state == "connected":
+            if not session.connected:
+                self.census.connected(session)
             session.connected = True
             for name in ("connect", "grace"):
                 timer = session.timers.pop(name, None)
@@ -482,7 +604,7 @@ class RoomRelay:
                     "relay %s: %s %s could not connect: %s",
                     self.room_key,
                     session.role,
-                    session.id,
+                    session.label,
                     explain_failure(session.pc),
                 )
             self._spawn(self._end(session))
@@ -491,7 +613,8 @@ class RoomRelay:
         if session.ended:
             return
         session.ended = True
-        self._sessions.pop(session.id, None)
+        if self._sessions.pop(session.id, None) is not None:
+            self.census.remove(session)
         for timer in session.timers.values():
             timer.cancel()
         session.timers.clear()
@@ -514,7 +637,7 @@ class RoomRelay:
         try:
             await session.pc.close()
         except Exception:
-            logger.exception("relay %s: closing %s %s failed", self.room_key, session.role, session.id)
+            logger.exception("relay %s: closing %s %s failed", self.room_key, session.role, session.label)
 
     # -- publisher frames -> viewer slots
     def _frame_handler(self, session: _Session, seat: _Seat, kind: str) -> Callable[[str, bytes, int], None]:
@@ -632,12 +755,13 @@ class Relays:
 
     def __init__(self) -> None:
         self._relays: dict[str, RoomRelay] = {}
+        self.census = Census()  # every relay's peers, for the per-process limits
 
     def get(self, room_key: str, **kwargs: Any) -> RoomRelay:
         """The room's relay, created on first use (kwargs go to RoomRelay on creation only)."""
         relay = self._relays.get(room_key)
         if relay is None or relay.closed:
-            relay = RoomRelay(room_key, **kwargs)
+            relay = RoomRelay(room_key, census=self.census, **kwargs)
             self._relays[room_key] = relay
         return relay
 

@@ -9,6 +9,7 @@ the offer before aiortc sees it and put back into aiortc's answer as a rejected 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,3 +138,46 @@ def parse_offer(offer_sdp: str) -> Offer:
         sdp=stripped if stripped is not None else _join(kept_session, kept_sections),
         _sections=sections,
     )
+
+
+def screen_candidates(offer_sdp: str, *, keep: Callable[[str], bool], limit: int) -> tuple[str, int]:
+    """The offer with only the ICE candidates the relay should try: those whose address passes
+    `keep`, at most `limit` distinct ones (transport, address, port) in the whole offer (a bundled
+    offer repeats its candidates in every m-section). Returns the offer and how many distinct
+    candidates were dropped.
+
+    A section that lost a candidate also loses its `a=end-of-candidates`: the relay then never
+    declares ICE failed for want of candidates, and pairs with the client's address as its checks
+    arrive (peer-reflexive, RFC 8445 §7.3.1.3), as an ICE-lite server would. A client must reach the
+    relay's candidates anyway, so nothing it offered is needed for that.
+    """
+    session, sections = _split(offer_sdp)
+    kept: set[tuple[str, str, str]] = set()
+    dropped: set[tuple[str, str, str]] = set()
+    changed = False
+    for section in sections:
+        lines: list[str] = []
+        lost = False
+        for line in section:
+            if line.startswith("a=candidate:"):
+                fields = line.split()
+                if len(fields) < 8:
+                    lost = True
+                    continue
+                key = (fields[2].lower(), fields[4].lower(), fields[5])
+                if key in kept:
+                    lines.append(line)
+                    continue
+                if key not in dropped and keep(fields[4]) and len(kept) < limit:
+                    kept.add(key)
+                    lines.append(line)
+                    continue
+                dropped.add(key)
+                lost = True
+                continue
+            lines.append(line)
+        if lost:
+            lines = [line for line in lines if line != "a=end-of-candidates"]
+            changed = True
+        section[:] = lines
+    return (_join(session, sections) if changed else offer_sdp), len(dropped)

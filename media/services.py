@@ -3,7 +3,9 @@
 - `relay_for(room)` gives the room's relay, creating it on first use. The relay hears the room's
   events like a socket does (rooms.hub), so a camera or mic turned off anywhere (any process, the
   admin) stops that track at the relay; a seat vacated ends its publisher; `room.ended` closes
-  every peer.
+  every peer. Like a client (Zulip's register): it subscribes first, then reads the seats, then
+  applies the events that came meanwhile; until then the relay forwards nothing, so a mute
+  committed while the relay is being created is never forwarded, not even its first frames.
 - The relay reports when a seat's media starts or stops flowing; that becomes the seat's
   `publishing` state through rooms.seats.set_publishing (a `seat.updated` for everyone).
 """
@@ -19,7 +21,7 @@ from typing import Any, cast
 
 from liverooms.db import db_async
 from media.ice import ice_servers
-from media.relay import Relays, RoomRelay
+from media.relay import PeerLimits, Relays, RoomRelay
 from rooms import seats
 from rooms.hub import hubs
 from rooms.models import Room, Seat
@@ -39,13 +41,39 @@ class RoomMedia:
     publisher_tokens: dict[int, str] = field(default_factory=dict)  # seat index -> bearer token it used
     user_id: int | None = None  # (rooms.hub.Socket) not a user's socket
     viewer_key: str = "media-relay"  # (rooms.hub.Socket) a watcher: never counted as a viewer
+    # Events heard before the seats were read (None once they have been, and events apply at once).
+    early: list[tuple[int, str]] | None = field(default_factory=list)
+    # Bumped whenever a seat is vacated (per seat index): a WHIP negotiation that started before
+    # and ends after a bump publishes for someone no longer there (views.whip refuses it).
+    vacated: dict[int, int] = field(default_factory=dict)
+    # Bumped whenever a seat's token is replaced (per seat index), likewise.
+    rotated: dict[int, int] = field(default_factory=dict)
 
     async def on_event(self, seq: int, text: str) -> None:
+        if self.early is not None:
+            self.early.append((seq, str(text)))
+            return
+        await self._apply(text)
+
+    async def start(self, seats_seq: int, seats: list[Seat]) -> None:
+        """The seats as read (after joining the hub) at stream position `seats_seq`: apply them, then
+        every event heard since that is newer (a seat.updated carries the whole seat, so one
+        applied twice changes nothing)."""
+        for seat in seats:
+            self.relay.set_forwarding(seat.index, video=seat.camera, audio=seat.mic)
+        while self.early:
+            seq, text = self.early.pop(0)
+            if seq > seats_seq:
+                await self._apply(text)
+        self.early = None
+
+    async def _apply(self, text: str) -> None:
         frame = json.loads(text)
         if frame["type"] == "seat.updated":
             seat = frame["seat"]
             self.relay.set_forwarding(seat["index"], video=seat["camera"], audio=seat["mic"])
             if seat["user"] is None:
+                self.vacated[seat["index"]] = self.vacated.get(seat["index"], 0) + 1
                 self.publisher_tokens.pop(seat["index"], None)
                 if session := self.publishers.pop(seat["index"], None):
                     await self.relay.end_session(session)
@@ -66,8 +94,20 @@ class RoomMedia:
         else:
             self.publisher_tokens[index] = token
 
+    def claim(self, index: int) -> tuple[int, int]:
+        """Where seat `index` stands now (its vacate and token-rotation counts), to compare with
+        `still_holds` once a WHIP offer's seconds-long negotiation is over."""
+        return self.vacated.get(index, 0), self.rotated.get(index, 0)
+
+    def still_holds(self, index: int, claim: tuple[int, int], *, token: str | None) -> bool:
+        """Nothing heard since `claim` takes the seat from the publisher who claimed it: it was not
+        vacated, and (for a bearer token) its token was not replaced."""
+        vacated, rotated = self.claim(index)
+        return vacated == claim[0] and (token is None or rotated == claim[1])
+
     async def revoke(self, index: int, token: str | None) -> bool:
         """The seat's token was replaced: end the seat's stream if it was published with `token`."""
+        self.rotated[index] = self.rotated.get(index, 0) + 1
         if token is None or self.publisher_tokens.get(index) != token:
             return False
         del self.publisher_tokens[index]
@@ -92,10 +132,21 @@ async def relay_for(room: Room) -> RoomMedia:
         _key(room.pk), on_publishing=lambda index, on: _publishing(room.pk, index, on), ice_servers=ice_servers()
     )
     media = _rooms[room.pk] = RoomMedia(room=room, relay=relay)
-    for seat in await db_async(lambda: list(Seat.objects.filter(room=room)))():
-        relay.set_forwarding(seat.index, video=seat.camera, audio=seat.mic)
-    await hubs().join(room, media, viewer=False)
+    try:
+        # Subscribe first, then read: a seat change committed in between is in both, never in neither.
+        await hubs().join(room, media, viewer=False)
+        seats_seq, room_seats = await db_async(_seats_of)(room.pk)
+        await media.start(seats_seq, room_seats)
+    except BaseException:
+        await close_room_media(room.pk)
+        raise
     return media
+
+
+def _seats_of(room_id: int) -> tuple[int, list[Seat]]:
+    """The room's stream position, then its seats (read after it: they reflect at least that)."""
+    seq = Room.objects.values_list("last_seq", flat=True).get(pk=room_id)
+    return seq, list(Seat.objects.filter(room_id=room_id))
 
 
 async def _publishing(room_id: int, index: int, on: bool) -> None:
@@ -137,6 +188,13 @@ def _close_on_shutdown() -> None:
 
     cast(Any, reactor).addSystemEventTrigger("before", "shutdown", close)
     _shutdown_hooked = True
+
+
+def admit_viewer(room: Room, client: str | None, limits: PeerLimits) -> None:
+    """Raise TooManyPeers now if a viewer from `client` would pass a limit (before the room's relay
+    is even made; the relay checks again, and counts, when it creates the peer)."""
+    media = _rooms.get(room.pk)
+    relays.census.admit(media.relay if media is not None else None, "viewer", client, limits)
 
 
 def media_of(room_id: int) -> RoomMedia | None:

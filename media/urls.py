@@ -7,6 +7,6 @@ urlpatterns = [
     path("<slug:slug>/whip", views.whip, name="whip"),
     path("<slug:slug>/whep", views.whep, name="whep"),
     path("<slug:slug>/whip/token", views.rotate_token, name="whip-token"),
-    path("<slug:slug>/whip/<str:session>", views.end_session, name="whip-session"),
-    path("<slug:slug>/whep/<str:session>", views.end_session, name="whep-session"),
+    path("<slug:slug>/whip/<str:session>", views.end_session, {"kind": "whip"}, name="whip-session"),
+    path("<slug:slug>/whep/<str:session>", views.end_session, {"kind": "whep"}, name="whep-session"),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -18,9 +19,12 @@ from django.views.decorators.http import require_POST
 from liverooms.aio import detached
 from liverooms.db import db_async
 from liverooms.errors import ActionError
+from liverooms.ratelimit import retry_after, token_wait
 from media import services
 from media.http import SDP, add_ice_links, cross_origin
-from media.relay import BadOffer, RelayClosed, SeatBusy
+from media.limits import MediaLimits, candidate_filter, client_address, limited_address, media_limits
+from media.relay import BadOffer, RelayClosed, SeatBusy, TooManyPeers
+from media.sdp import screen_candidates
 from rooms import seats
 from rooms.models import Room, Seat
 
@@ -73,10 +77,39 @@ async def _offered_room(request: HttpRequest, slug: str) -> Room | HttpResponse:
     return room
 
 
+def _too_many(message: str, wait: float) -> HttpResponse:
+    response = _text(429, message)
+    response["Retry-After"] = str(retry_after(wait))
+    return response
+
+
+async def _offer_refused(kind: str, client: str | None, limits: MediaLimits) -> HttpResponse | None:
+    """429 for an address past its offer rate (a token bucket per address and kind, shared by the
+    processes through Redis when it is configured); loopback clients are not limited."""
+    address = limited_address(client)
+    if address is None:
+        return None
+    wait = await sync_to_async(token_wait, thread_sensitive=False)(
+        f"media:{kind}:{address}", capacity=limits.offer_burst, per_second=limits.offers_per_minute / 60
+    )
+    if wait:
+        return _too_many(f"Too many {kind.upper()} offers from your address; try again later.", wait)
+    return None
+
+
+def _screened(request: HttpRequest, client: str | None, limits: MediaLimits) -> str:
+    """The offer's SDP with only the ICE candidates the relay may try (media.limits.candidate_filter)."""
+    offer = request.body.decode("utf-8", "replace")
+    screened, _dropped = screen_candidates(offer, keep=candidate_filter(client, limits), limit=limits.max_candidates)
+    return screened
+
+
 async def _negotiate(offer: Coroutine[Any, Any, tuple[str, str]]) -> tuple[str, str] | HttpResponse:
     """Run the relay's side of an offer outside the request's context; map its refusals."""
     try:
         return await detached(offer)
+    except TooManyPeers as error:
+        return _too_many("Too many viewers right now; try again later.", error.retry_after)
     except BadOffer as error:
         return _text(400, f"Unusable SDP offer: {error}")
     except SeatBusy:
@@ -88,6 +121,10 @@ async def _negotiate(offer: Coroutine[Any, Any, tuple[str, str]]) -> tuple[str, 
 @csrf_exempt  # bearer requests need no CSRF token; cookie requests are checked in the view
 @cross_origin("POST", accept_sdp=True)
 async def whip(request: HttpRequest, slug: str) -> HttpResponse:
+    limits = media_limits()
+    client = client_address(request, limits)
+    if (refused := await _offer_refused("whip", client, limits)) is not None:
+        return refused
     room = await _offered_room(request, slug)
     if isinstance(room, HttpResponse):
         return room
@@ -102,10 +139,26 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
     if not room.is_live:
         return _text(403, "This live has ended.")
     media = await detached(services.relay_for(room))
-    result = await _negotiate(media.relay.publish(seat.index, request.body.decode("utf-8", "replace")))
+    claim = media.claim(seat.index)
+    offer = _screened(request, client, limits)
+    result = await _negotiate(
+        media.relay.publish(seat.index, offer, client=limited_address(client), limits=limits.peers)
+    )
     if isinstance(result, HttpResponse):
         return result
     session, answer = result
+    # The negotiation took seconds: the guest may have been removed, or the token replaced, since
+    # the check above. Check again (the database for what this process has not heard of yet, then
+    # what it heard while the check ran), with nothing awaited between that and `published`.
+    again = await db_async(_publisher_seat)(room, token, signed_in)
+    if (
+        again is None
+        or (again.index, again.user_id) != (seat.index, seat.user_id)
+        or not media.still_holds(seat.index, claim, token=token)
+        or media.relay.publisher_session(seat.index) != session
+    ):
+        await media.relay.end_session(session)
+        return _text(403, "This seat changed hands (or its token was replaced) while the offer was answered.")
     media.published(seat.index, session, token)
     return _created(f"/rooms/{room.slug}/whip/{session}", answer)
 
@@ -113,13 +166,24 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
 @csrf_exempt  # watching needs no credentials
 @cross_origin("POST", accept_sdp=True)
 async def whep(request: HttpRequest, slug: str) -> HttpResponse:
+    limits = media_limits()
+    client = client_address(request, limits)
+    if (refused := await _offer_refused("whep", client, limits)) is not None:
+        return refused
     room = await _offered_room(request, slug)
     if isinstance(room, HttpResponse):
         return room
     if not room.is_live:
         return _text(403, "This live has ended.")
+    counted = limited_address(client)
+    try:
+        services.admit_viewer(room, counted, limits.peers)  # early: before any relay or peer is made
+    except TooManyPeers as error:
+        return _too_many("Too many viewers right now; try again later.", error.retry_after)
     media = await detached(services.relay_for(room))
-    result = await _negotiate(media.relay.watch(request.body.decode("utf-8", "replace")))
+    result = await _negotiate(
+        media.relay.watch(_screened(request, client, limits), client=counted, limits=limits.peers)
+    )
     if isinstance(result, HttpResponse):
         return result
     session, answer = result
@@ -128,10 +192,12 @@ async def whep(request: HttpRequest, slug: str) -> HttpResponse:
 
 @csrf_exempt  # the session URL itself is the unguessable capability (RFC 9725 §4.3)
 @cross_origin("DELETE")  # no PATCH: the relay gathers every candidate up front (no trickle ICE)
-async def end_session(request: HttpRequest, slug: str, session: str) -> HttpResponse:
+async def end_session(request: HttpRequest, slug: str, session: str, kind: str) -> HttpResponse:
+    """`kind` ("whip" / "whep", from the URL) must be the session's: a WHEP id under /whip/ is 404."""
     room = await db_async(Room.objects.filter(slug=slug).first)()
     media = services.media_of(room.pk) if room is not None else None
-    if media is None or not await media.relay.end_session(session):
+    role = {"whip": "publisher", "whep": "viewer"}[kind]
+    if media is None or not await media.relay.end_session(session, role=role):
         return _text(404, "No such session (already ended?).")
     for index, publisher in list(media.publishers.items()):
         if publisher == session:

@@ -24,7 +24,7 @@ def rsa_certificate() -> RTCCertificate:
 
 @pytest.fixture
 async def relay() -> AsyncIterator[RoomRelay]:
-    relay = RoomRelay("room-dtls")
+    relay = RoomRelay("room-dtls", forwarding=True)
     try:
         yield relay
     finally:

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 async def relay() -> AsyncIterator[RoomRelay]:
-    relay = RoomRelay("room-ffmpeg")
+    relay = RoomRelay("room-ffmpeg", forwarding=True)
     try:
         yield relay
     finally:

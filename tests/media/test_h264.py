@@ -20,7 +20,7 @@ H264, VP8 = "video/H264", "video/VP8"
 
 @pytest.fixture
 async def relay() -> AsyncIterator[RoomRelay]:
-    relay = RoomRelay("room-h264")
+    relay = RoomRelay("room-h264", forwarding=True)
     try:
         yield relay
     finally:

@@ -26,7 +26,7 @@ TOLERANCE = 12  # luma units; seats are 50 apart
 
 @pytest.fixture
 async def relay() -> AsyncIterator[RoomRelay]:
-    relay = RoomRelay("room-test")
+    relay = RoomRelay("room-test", forwarding=True)
     try:
         yield relay
     finally:
@@ -366,7 +366,7 @@ async def test_sessions_are_closed_and_on_publishing_reports(peers: Peers) -> No
     async def on_publishing(seat: int, publishing: bool) -> None:
         events.append((seat, publishing))
 
-    relay = RoomRelay("room-events", on_publishing=on_publishing)
+    relay = RoomRelay("room-events", on_publishing=on_publishing, forwarding=True)
     try:
         pub = peers.add(Publisher(2))
         await pub.start(relay)
