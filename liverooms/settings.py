@@ -197,6 +197,19 @@ MEDIA_ICE_SERVERS = env_list("MEDIA_ICE_SERVERS", [])
 # Long-term credentials for the `turn:`/`turns:` URLs above (STUN URLs carry none).
 MEDIA_TURN_USERNAME = env_str("MEDIA_TURN_USERNAME")
 MEDIA_TURN_CREDENTIAL = env_str("MEDIA_TURN_CREDENTIAL")
+# WHIP and WHEP offers one client address may make at once, then per minute (429 + Retry-After past it).
+MEDIA_OFFER_BURST = env_int("MEDIA_OFFER_BURST", 10, minimum=1)
+MEDIA_OFFERS_PER_MINUTE = env_int("MEDIA_OFFERS_PER_MINUTE", 30, minimum=1)
+# WHEP viewers per client address (connected or not), per room, per process, and unconnected per process.
+MEDIA_PEERS_PER_ADDRESS = env_int("MEDIA_PEERS_PER_ADDRESS", 10, minimum=1)
+MEDIA_PEERS_PER_ROOM = env_int("MEDIA_PEERS_PER_ROOM", 150, minimum=1)
+MEDIA_MAX_PEERS = env_int("MEDIA_MAX_PEERS", 300, minimum=1)
+MEDIA_MAX_PENDING_PEERS = env_int("MEDIA_MAX_PENDING_PEERS", 50, minimum=1)
+# Seconds a new WHIP/WHEP peer has to connect before it is closed.
+MEDIA_CONNECT_TIMEOUT = env_float("MEDIA_CONNECT_TIMEOUT", 10.0, minimum=0.1)
+# Distinct ICE candidates of one offer the relay tries; try private/loopback ones from any client.
+MEDIA_MAX_ICE_CANDIDATES = env_int("MEDIA_MAX_ICE_CANDIDATES", 20, minimum=1)
+MEDIA_ALLOW_PRIVATE_CANDIDATES = env_bool("MEDIA_ALLOW_PRIVATE_CANDIDATES", False)
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 

@@ -20,27 +20,10 @@ from typing import TypeVar
 from django.conf import settings
 from django.http import HttpRequest
 
-from liverooms.env import env_bool, env_float, env_int
+from liverooms import clients
 from media.relay import PeerLimits
 
 T = TypeVar("T")
-
-
-def _setting(name: str, default: T) -> T:
-    value: T = getattr(settings, name, default)
-    return value
-
-
-def _int(name: str, default: int, minimum: int) -> int:
-    return _setting(name, env_int(name, default, minimum=minimum))
-
-
-def _float(name: str, default: float, minimum: float) -> float:
-    return _setting(name, env_float(name, default, minimum=minimum))
-
-
-def _bool(name: str, default: bool) -> bool:
-    return _setting(name, env_bool(name, default))
 
 
 @dataclass(frozen=True)
@@ -50,7 +33,6 @@ class MediaLimits:
     peers: PeerLimits
     max_candidates: int  # distinct ICE candidates of an offer the relay tries
     allow_private_candidates: bool  # try loopback/private candidates from any client
-    behind_proxy: bool  # the client address is the last X-Forwarded-For entry
 
     @property
     def connect_timeout(self) -> float:
@@ -59,18 +41,17 @@ class MediaLimits:
 
 def media_limits() -> MediaLimits:
     return MediaLimits(
-        offer_burst=_int("MEDIA_OFFER_BURST", 10, 1),
-        offers_per_minute=_int("MEDIA_OFFERS_PER_MINUTE", 30, 1),
+        offer_burst=settings.MEDIA_OFFER_BURST,
+        offers_per_minute=settings.MEDIA_OFFERS_PER_MINUTE,
         peers=PeerLimits(
-            per_address=_int("MEDIA_PEERS_PER_ADDRESS", 10, 1),
-            per_room=_int("MEDIA_PEERS_PER_ROOM", 150, 1),
-            per_process=_int("MEDIA_MAX_PEERS", 300, 1),
-            pending=_int("MEDIA_MAX_PENDING_PEERS", 50, 1),
-            connect_timeout=_float("MEDIA_CONNECT_TIMEOUT", 10.0, 0.1),
+            per_address=settings.MEDIA_PEERS_PER_ADDRESS,
+            per_room=settings.MEDIA_PEERS_PER_ROOM,
+            per_process=settings.MEDIA_MAX_PEERS,
+            pending=settings.MEDIA_MAX_PENDING_PEERS,
+            connect_timeout=settings.MEDIA_CONNECT_TIMEOUT,
         ),
-        max_candidates=_int("MEDIA_MAX_ICE_CANDIDATES", 20, 1),
-        allow_private_candidates=_bool("MEDIA_ALLOW_PRIVATE_CANDIDATES", False),
-        behind_proxy=_bool("BEHIND_PROXY", False),
+        max_candidates=settings.MEDIA_MAX_ICE_CANDIDATES,
+        allow_private_candidates=settings.MEDIA_ALLOW_PRIVATE_CANDIDATES,
     )
 
 
@@ -85,14 +66,10 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def client_address(request: HttpRequest, limits: MediaLimits) -> str | None:
-    """The socket's peer address; behind a proxy (BEHIND_PROXY), the address the proxy saw: the
-    last `X-Forwarded-For` entry, the one it appended (earlier ones are whatever the client sent)."""
-    if limits.behind_proxy:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1]
-        if (address := _ip(forwarded)) is not None:
-            return str(address)
-    remote = _ip(str(request.META.get("REMOTE_ADDR") or ""))
-    return str(remote) if remote is not None else None
+    """The client's address (liverooms.clients: the socket's peer, or behind BEHIND_PROXY the
+    forwarded client). Per-address limits count an IPv6 client by its /64 (`limited_address`)."""
+    address = clients.client_address(request)
+    return str(address) if address is not None else None
 
 
 def is_loopback(client: str | None) -> bool:
@@ -101,8 +78,11 @@ def is_loopback(client: str | None) -> bool:
 
 
 def limited_address(client: str | None) -> str | None:
-    """The address per-address limits count against, or None (unknown, or this machine)."""
-    return None if client is None or is_loopback(client) else client
+    """The address per-address limits count against (an IPv6 client's /64), or None (unknown,
+    or this machine)."""
+    if client is None or is_loopback(client):
+        return None
+    return clients.address_key(_ip(client))
 
 
 def candidate_filter(client: str | None, limits: MediaLimits) -> Callable[[str], bool]:
