@@ -23,6 +23,8 @@ def _schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
         "rooms.tasks.refresh_all_stats": settings.ROOM_STATS_INTERVAL,
         "webhooks.deliver_due": settings.WEBHOOK_SWEEP_INTERVAL,
         "comments.tasks.requeue_stalled_jobs": settings.ROOM_SWEEP_INTERVAL,
+        "rooms.tasks.prune": settings.RETENTION_INTERVAL,
+        "webhooks.prune": settings.RETENTION_INTERVAL,
     }
     for task, seconds in every.items():
         sender.add_periodic_task(float(seconds), sender.signature(task), name=task)

@@ -175,6 +175,11 @@ ROOM_SWEEP_INTERVAL = env_int("ROOM_SWEEP_INTERVAL", 15, minimum=1)
 WEBSOCKET_MAX_QUEUED_BYTES = env_int("WEBSOCKET_MAX_QUEUED_BYTES", 4 * 1024 * 1024, minimum=16 * 1024)
 # How often Celery beat counts room figures (unique viewers, comments) and announces peaks.
 ROOM_STATS_INTERVAL = env_int("ROOM_STATS_INTERVAL", 30, minimum=1)
+# Retention (rooms.retention, liverooms.webhooks.retention; pruned every RETENTION_INTERVAL s).
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7, minimum=1)
+VIEWER_RETENTION_DAYS = env_int("VIEWER_RETENTION_DAYS", 30, minimum=1)
+WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 14, minimum=1)
+RETENTION_INTERVAL = env_int("RETENTION_INTERVAL", 3600, minimum=10)
 
 # --- Webhooks -------------------------------------------------------------------------------
 

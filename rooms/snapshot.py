@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -17,11 +18,28 @@ from rooms.models import Room, SeatInvite, SeatRequest
 RECENT_COMMENTS = 50
 
 
+READ_TRIES = 3
+
+
 def room_state(*, room_id: int, user: User | AnonymousUser, viewers: int) -> dict[str, Any]:
-    """The snapshot frame. It holds the room's row lock while reading, so no event can commit
-    between the `seq` it names and the rows it shows."""
-    with transaction.atomic():
-        room = Room.objects.select_for_update().select_related("host").get(pk=room_id)
+    """The snapshot frame, consistent with the `seq` it names.
+
+    A join does not take the room's write lock (a flood of joins would queue every commenter
+    behind it): the rows are read without a lock, then the room's `last_seq` once more. Every
+    change that shows here commits with an event, so an unchanged `last_seq` means nothing
+    committed meanwhile. A busy room that moved on is read again; after READ_TRIES, under the lock.
+    """
+    for _ in range(READ_TRIES):
+        state = _read(room_id=room_id, user=user, viewers=viewers, lock=False)
+        if Room.objects.values_list("last_seq", flat=True).get(pk=room_id) == state["seq"]:
+            return state
+    return _read(room_id=room_id, user=user, viewers=viewers, lock=True)
+
+
+def _read(*, room_id: int, user: User | AnonymousUser, viewers: int, lock: bool) -> dict[str, Any]:
+    with transaction.atomic() if lock else contextlib.nullcontext():
+        rooms = Room.objects.select_for_update() if lock else Room.objects.all()
+        room = rooms.select_related("host").get(pk=room_id)
         seats = list(room.seats.select_related("user").order_by("index"))
         recent = list(
             Comment.objects.filter(room=room, removed_at__isnull=True)

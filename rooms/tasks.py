@@ -7,7 +7,7 @@ import dataclasses
 
 from celery import shared_task
 
-from rooms import actions, stats
+from rooms import actions, retention, stats
 
 
 @shared_task(name="rooms.tasks.sweep_abandoned")
@@ -29,3 +29,9 @@ def refresh_all_stats() -> int:
     for room_id in room_ids:
         stats.refresh(room_id=room_id)
     return len(room_ids)
+
+
+@shared_task(name="rooms.tasks.prune")
+def prune() -> dict[str, int]:
+    """Periodic: drop stream events and viewer rows past their retention (rooms.retention)."""
+    return dataclasses.asdict(retention.prune())

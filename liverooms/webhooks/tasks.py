@@ -16,7 +16,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from liverooms.webhooks import delivery
+from liverooms.webhooks import delivery, retention
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +74,9 @@ def deliver_due() -> int:
     for endpoint_id, room_key in chains:
         deliver.delay(endpoint_id, room_key)
     return len(chains)
+
+
+@shared_task(name="webhooks.prune")
+def prune() -> int:
+    """Periodic: forget settled deliveries and their events past WEBHOOK_RETENTION_DAYS."""
+    return retention.prune()

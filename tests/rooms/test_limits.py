@@ -9,6 +9,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.test import override_settings
 
 from comments.actions import post_comment
@@ -130,3 +131,34 @@ async def test_a_users_actions_are_limited_across_their_sockets(room: Room, caro
     assert (await laptop.ask("seat.request"))["code"] == "rate_limited"
     for tab in (phone, laptop):
         await tab.close()
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="row locks are PostgreSQL's; SQLite has a single writer and one process",
+)
+async def test_joining_does_not_wait_for_the_rooms_write_lock(room: Room, carol) -> None:
+    """A flood of joins must not queue commenters behind it, nor wait behind them."""
+    import threading
+
+    from django.db import connection, transaction
+
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_room() -> None:
+        with transaction.atomic():
+            Room.objects.select_for_update().get(pk=room.pk)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_room)
+    holder.start()
+    try:
+        assert await asyncio.to_thread(locked.wait, 5)
+        tab = await asyncio.wait_for(join(room, carol), 2)  # the snapshot comes while the lock is held
+        assert tab.state["type"] == "room.state"
+    finally:
+        release.set()
+        await asyncio.to_thread(holder.join)
+    await tab.close()
