@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from comments.frames import comment_data, redacted_comment
 from comments.models import COMMENT_MAX, Ban, BlockedWord, Comment
+from comments.pins import unpin_any, unpin_author
 from comments.text import folded, normalise
 from liverooms.errors import ActionError, rate_limited
 from liverooms.ratelimit import token_wait
@@ -117,6 +119,7 @@ def remove_comment(*, comment: Comment, by: User | None) -> bool:
         locked.removed_by = by
         locked.save(update_fields=["removed_at", "removed_by"])
         append_event(locked.room, "comment.removed", {"comment_id": locked.pk})
+        unpin_any(room=locked.room, comment_ids=[locked.pk])
         redact_comments(room=locked.room, comment_ids=[locked.pk])
     comment.removed_at, comment.removed_by = locked.removed_at, locked.removed_by
     return True
@@ -126,7 +129,7 @@ def redact_comments(*, room: Room, comment_ids: Iterable[int]) -> int:
     """In the removal's transaction: the stored `comment.created` events of these comments (the
     room's stream, what resuming sockets replay, and recorded webhook payloads) keep only
     {id, removed: true}. A removed comment's text and author never leave the server again."""
-    return redact(room, {subject_of(pk): redacted_comment(pk) for pk in comment_ids})
+    return redact(room, {subject_of(pk): partial(redacted_comment, pk) for pk in comment_ids})
 
 
 def subject_of(comment_id: int) -> str:
@@ -156,7 +159,9 @@ def remove_comments(*, comments: Iterable[Comment], by: User | None) -> int:
 def ban_user(*, user: User, room: Room | None, by: User | None, reason: str = "") -> Ban:
     """Ban `user` from commenting in `room` (everywhere if None); the existing ban if there is one.
     Removing their comments too is bulk work: see `comments.bulk.open_ban_job`."""
-    ban, _ = Ban.objects.get_or_create(user=user, room=room, defaults={"created_by": by, "reason": reason})
+    with transaction.atomic():
+        ban, _ = Ban.objects.get_or_create(user=user, room=room, defaults={"created_by": by, "reason": reason})
+        unpin_author(user=user, room=room)
     return ban
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from comments.actions import ban_user, redact_comments
 from comments.models import Comment, ModerationJob
+from comments.pins import unpin_any
 from rooms.events import append_events
 from rooms.models import Room
 
@@ -83,6 +84,7 @@ def remove_next_batch(*, job_id: int, batch_size: int = BATCH_SIZE) -> int | Non
         for room_id in sorted(by_room):  # rooms locked in id order
             removed = [("comment.removed", {"comment_id": pk}) for pk in sorted(by_room[room_id])]
             append_events(rooms[room_id], removed)
+            unpin_any(room=rooms[room_id], comment_ids=by_room[room_id])
             redact_comments(room=rooms[room_id], comment_ids=by_room[room_id])
         job.removed_count += len(batch)
         if job.status == ModerationJob.Status.QUEUED:  # run by remove_next_batch alone

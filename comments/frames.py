@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comments.models import Comment
+from comments.models import Comment, Question
 from rooms.frames import user_data
 
 
@@ -17,6 +17,23 @@ def comment_data(comment: Comment) -> dict[str, Any]:
     }
 
 
-def redacted_comment(comment_id: int) -> dict[str, Any]:
-    """What a stored `comment.created` keeps once its comment is removed (docs/protocol.md)."""
-    return {"comment": {"id": comment_id, "removed": True}}
+def redacted_comment(comment_id: int, event_type: str = "comment.created") -> dict[str, Any]:
+    """What a stored event about a comment keeps once the comment is removed (docs/protocol.md):
+    its `comment.created` keeps {id, removed}; a `room.updated` that pinned it, the same as `pinned`."""
+    gone = {"id": comment_id, "removed": True}
+    return {"room": {"pinned": gone}} if event_type == "room.updated" else {"comment": gone}
+
+
+def question_data(question: Question) -> dict[str, Any]:
+    return {
+        "id": question.pk,
+        "user": user_data(question.author),
+        "text": question.text,
+        "votes": question.votes,
+        "created_at": question.created_at.isoformat(),
+    }
+
+
+def redacted_question(question_id: int, event_type: str = "question.created") -> dict[str, Any]:
+    """What a stored `question.created` (or `question.spotlighted`) keeps once it is dismissed."""
+    return {"question": {"id": question_id, "removed": True}}

@@ -166,3 +166,79 @@ class ModerationJob(models.Model):
     @property
     def scope(self) -> str:
         return f"from {self.room.title}" if self.room is not None else "everywhere"
+
+
+QUESTION_MAX = 300
+
+
+class Question(models.Model):
+    """A viewer's question for the host (Hotline / live Q&A). Closed, never deleted: answered by
+    the host, or dismissed (its text is then redacted from the stream, like a removed comment)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ANSWERED = "answered", "Answered"
+        DISMISSED = "dismissed", "Dismissed"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="questions")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(max_length=QUESTION_MAX)
+    votes = models.PositiveIntegerField(default=0)  # the count of its QuestionVote rows
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-votes", "created_at", "id"]
+        permissions = [("moderate_question", "Can dismiss and restore questions")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(GreaterThanOrEqual(Length("text"), 1), LessThanOrEqual(Length("text"), QUESTION_MAX)),
+                name="question_text_1_to_300_chars",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "answered", "dismissed"]), name="question_status_valid"
+            ),
+            # one open question per viewer and room at a time
+            models.UniqueConstraint(
+                fields=["room", "author"], condition=Q(status="open"), name="question_one_open_per_author"
+            ),
+        ]
+        indexes = [models.Index(fields=["room", "status"], name="question_room_status_idx")]
+
+    def __str__(self) -> str:
+        return f"question #{self.pk} in {self.room_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class QuestionVote(models.Model):
+    """One user's vote for a question (undone by deleting it)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="vote_rows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["question", "user"], name="question_vote_once")]
+
+    def __str__(self) -> str:
+        return f"vote of {self.user_id} for {self.question_id}"
+
+
+class Hotline(models.Model):
+    """A room's live Q&A and pin: whether viewers may ask, the question shown over the grid, and
+    the comment pinned above the others (one per room, made when first needed)."""
+
+    room = models.OneToOneField(Room, on_delete=models.CASCADE, related_name="hotline")
+    qa_enabled = models.BooleanField(default=True)
+    spotlight = models.ForeignKey(Question, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    pinned = models.ForeignKey(Comment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"hotline of {self.room_id}"

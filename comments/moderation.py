@@ -20,6 +20,8 @@ MODERATOR_PERMISSIONS = [
     ("comments", "change_blockedword"),
     ("comments", "delete_blockedword"),
     ("comments", "view_moderationjob"),
+    ("comments", "view_question"),
+    ("comments", "moderate_question"),
     ("rooms", "view_room"),
     ("rooms", "end_room"),
     ("rooms", "view_seat"),

@@ -25,7 +25,17 @@ logger = logging.getLogger(__name__)
 
 
 # Stream events that webhooks receive too (room.started and viewer.peak are not stream events).
-WEBHOOK_EVENTS = frozenset({"room.ended", "seat.updated", "comment.created", "comment.removed"})
+WEBHOOK_EVENTS = frozenset(
+    {
+        "room.ended",
+        "seat.updated",
+        "comment.created",
+        "comment.removed",
+        "question.created",
+        "question.spotlighted",
+        "question.closed",
+    }
+)
 
 
 # event type -> what an event of that type is about ("comment:42"): the events that can be
@@ -90,22 +100,22 @@ def _subject(event_type: str, fields: dict[str, Any]) -> str:
     return subject_of(fields) if subject_of is not None else ""
 
 
-def redact(room: Room, replacements: dict[str, dict[str, Any]]) -> int:
+def redact(room: Room, replacements: dict[str, Callable[[str], dict[str, Any]]]) -> int:
     """Withdraw what stored events carry: every stream row of the room about one of the subjects
-    becomes `{type, seq, **replacements[subject]}` (its `seq` stays, so the stream stays
+    becomes `{type, seq, **replacements[subject](type)}` (its `seq` stays, so the stream stays
     gap-free), and so does the webhook payload recorded for it. Runs in the transaction of the
     change that withdraws it (a removal); returns how many events were redacted."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("redact must run inside the transaction of the change it describes")
     if not replacements:
         return 0
-    rows = list(
-        RoomEvent.objects.filter(room=room, subject__in=list(replacements)).only("pk", "seq", "type", "subject")
-    )
+    about = RoomEvent.objects.filter(room=room, subject__in=list(replacements))
+    rows = list(about.only("pk", "seq", "type", "subject"))
+    payloads = {row.seq: replacements[row.subject](row.type) for row in rows}
     for row in rows:
-        row.frame = {"type": row.type, "seq": row.seq, **replacements[row.subject]}
+        row.frame = {"type": row.type, "seq": row.seq, **payloads[row.seq]}
     RoomEvent.objects.bulk_update(rows, ["frame"], batch_size=500)
-    outbox.redact(room=room, payloads={row.seq: replacements[row.subject] for row in rows})
+    outbox.redact(room=room, payloads=payloads)
     return len(rows)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 
 from comments import actions as comments
+from comments import pins, questions
 from rooms import actions as rooms
 from rooms import seats
 from rooms.models import Room
@@ -23,6 +24,14 @@ def _comment(room: Room, user: AnyUser, fields: dict[str, Any]) -> dict[str, Any
     return {"comment_id": comment.pk}
 
 
+def _ask(room: Room, user: AnyUser, fields: dict[str, Any]) -> dict[str, Any]:
+    return {"question_id": questions.ask(room=room, user=user, text=fields["text"]).pk}
+
+
+def _vote(room: Room, user: AnyUser, fields: dict[str, Any]) -> dict[str, Any]:
+    return {"votes": questions.vote(room=room, user=user, question_id=fields["question_id"], up=fields["up"])}
+
+
 HANDLERS: dict[str, Handler] = {
     "comment.post": _comment,
     "seat.set": lambda room, user, f: seats.set_devices(room=room, user=user, **f),
@@ -34,6 +43,15 @@ HANDLERS: dict[str, Handler] = {
     "seat.remove": lambda room, user, f: seats.remove(room=room, user=user, index=f["index"]),
     "comments.set": lambda room, user, f: rooms.set_comments_enabled(room=room, user=user, **f),
     "room.end": lambda room, user, f: rooms.end_room_as_host(room=room, user=user),
+    "qa.set": lambda room, user, f: questions.set_qa_enabled(room=room, user=user, enabled=f["enabled"]),
+    "question.ask": _ask,
+    "question.vote": _vote,
+    "question.spotlight": lambda room, user, f: questions.spotlight(
+        room=room, user=user, question_id=f.get("question_id")
+    ),
+    "question.answered": lambda room, user, f: questions.answer(room=room, user=user, question_id=f["question_id"]),
+    "question.dismiss": lambda room, user, f: questions.dismiss(room=room, user=user, question_id=f["question_id"]),
+    "comment.pin": lambda room, user, f: pins.pin(room=room, user=user, comment_id=f.get("comment_id")),
 }
 
 

@@ -23,6 +23,7 @@ import json
 import logging
 import weakref
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from channels.layers import get_channel_layer
@@ -81,6 +82,16 @@ class Viewer(Socket, Protocol):
         """Write the frame without awaiting if the socket can (its direct path, nothing
         buffered); False if it must go through `on_event` / `on_ephemeral` instead."""
         ...
+
+
+# Work other apps do on every tick of a room's hub (comments: coalesced question votes). Each is
+# (pending, run): `pending(room_id)` is a cheap in-process check; `run(room_id)` does the database
+# work in a worker thread, only when pending. Registered from AppConfig.ready.
+_TICK_WORK: list[tuple[Callable[[int], bool], Callable[[int], object]]] = []
+
+
+def register_tick(run: Callable[[int], object], *, pending: Callable[[int], bool]) -> None:
+    _TICK_WORK.append((pending, run))
 
 
 class RoomHub:
@@ -242,6 +253,9 @@ class RoomHub:
             ticks += 1
             try:
                 await self._publish_reactions()
+                for pending, run in _TICK_WORK:
+                    if pending(self.room_id):
+                        await db_async(run)(self.room_id)
                 if self._incoming and ticks % reaction_ticks(len(self.sockets)) == 0:
                     counts, self._incoming = dict(self._incoming), Counter()
                     await self._broadcast({"type": "reactions", "counts": counts})

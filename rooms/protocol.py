@@ -28,6 +28,13 @@ _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
     "seat.remove": {"index": (int, True)},
     "comments.set": {"enabled": (bool, True)},
     "room.end": {},
+    "qa.set": {"enabled": (bool, True)},
+    "question.ask": {"text": (str, True)},
+    "question.vote": {"question_id": (int, True), "up": (bool, True)},
+    "question.spotlight": {"question_id": (int, False)},  # missing or null: clear the spotlight
+    "question.answered": {"question_id": (int, True)},
+    "question.dismiss": {"question_id": (int, True)},
+    "comment.pin": {"comment_id": (int, False)},  # missing or null: unpin
 }
 CLIENT_TYPES = frozenset(_SCHEMAS)
 

@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
-from comments.frames import comment_data
-from comments.models import Comment
+from comments.frames import comment_data, question_data
+from comments.models import Comment, Hotline, QuestionVote
+from comments.questions import open_questions
 from comments.reactions import reaction_totals
 from rooms.access import role_in
 from rooms.frames import room_data, seat_data, user_data
@@ -61,13 +62,28 @@ def _read(*, room_id: int, user: User | AnonymousUser, viewers: int, lock: bool)
         elif user.is_authenticated:
             offer = SeatInvite.objects.filter(room=room, user_id=user.pk).first()
             you["offer"] = offer.index if offer else None
+        hotline = Hotline.objects.filter(room=room).select_related("pinned__author", "spotlight__author").first()
+        queue = open_questions(room)
+        if user.is_authenticated:
+            you["votes"] = sorted(
+                QuestionVote.objects.filter(user_id=user.pk, question__in=queue).values_list("question_id", flat=True)
+            )
+        pinned = hotline.pinned if hotline and hotline.pinned and not hotline.pinned.is_removed else None
+        spotlight = hotline.spotlight if hotline and hotline.spotlight and hotline.spotlight.is_open else None
         return {
             "type": "room.state",
             "seq": room.last_seq,
-            "room": {**room_data(room), "host": user_data(room.host)},
+            "room": {
+                **room_data(room),
+                "host": user_data(room.host),
+                "qa_enabled": hotline.qa_enabled if hotline else True,
+                "pinned": comment_data(pinned) if pinned else None,
+            },
             "seats": [seat_data(seat) for seat in seats],
             "viewers": viewers,
             "you": you,
             "comments": [comment_data(c) for c in reversed(recent)],
             "reactions": reaction_totals(room_id=room.pk),
+            "questions": [question_data(q) for q in queue],
+            "spotlight": question_data(spotlight) if spotlight else None,
         }

@@ -16,6 +16,9 @@ EVENT_TYPES = (
     ("comment.created", "comment.created: a comment was posted (or restored)"),
     ("comment.removed", "comment.removed: a moderator removed a comment"),
     ("viewer.peak", "viewer.peak: a room reached a new peak of viewers"),
+    ("question.created", "question.created: a viewer asked the host a question (Q&A)"),
+    ("question.spotlighted", "question.spotlighted: the host showed a question on every screen (or cleared it)"),
+    ("question.closed", "question.closed: a question was answered or dismissed"),
 )
 
 

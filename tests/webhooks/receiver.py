@@ -73,6 +73,10 @@ def receiver(**kwargs: Any) -> Iterator[Receiver]:
                 status = 204
             else:
                 status = int(answer)
+            # Recorded before it is written: the sender may read the status and go on before
+            # this thread runs again, and a test then counts what was accepted.
+            got.answer = answer
+            state.answered.append(answer)
             try:
                 self.send_response(status, state.reason)
                 self.send_header("Content-Length", str(len(state.body)))
@@ -80,8 +84,6 @@ def receiver(**kwargs: Any) -> Iterator[Receiver]:
                 self.wfile.write(state.body)
             except OSError:
                 pass  # the sender gave up waiting
-            got.answer = answer
-            state.answered.append(answer)
 
         def trickle(self) -> None:
             """A 200 whose status line and headers come one byte at a time, never a long pause."""
