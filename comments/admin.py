@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from comments import actions, bulk
-from comments.models import Ban, BlockedWord, Comment, ModerationJob
+from comments import actions, bulk, questions
+from comments.models import Ban, BlockedWord, Comment, ModerationJob, Question
 from comments.tasks import run_moderation_job
 from rooms.models import Room
 
@@ -326,3 +326,52 @@ class UserAdmin(TellsFinishedJobs, BaseUserAdmin[User]):
     @admin.action(description="Ban the users everywhere and remove all their comments", permissions=["moderate"])
     def ban_everywhere_and_remove(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         ban_and_remove(request, self, [(user, None) for user in queryset.order_by("pk")])
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin[Question]):
+    """Hotline questions: dismiss (redacted from the stream, like a removed comment) or restore,
+    through the same actions as the room's. Non-moderators never see a dismissed one's text."""
+
+    list_display = ["created_at", "room", "author", "text", "votes", "status"]
+    list_display_links = ["created_at"]
+    list_filter = [("room", admin.RelatedOnlyFieldListFilter), "status", "created_at"]
+    search_fields = ["author__username", "room__title", "room__slug"]
+    list_select_related = ["room", "author"]
+    readonly_fields = ["room", "author", "text", "votes", "status", "created_at", "closed_at", "closed_by"]
+    actions = ["dismiss_selected", "restore_selected"]
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("comments.moderate_question")
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        if self.has_moderate_permission(request):
+            return list(self.list_display)
+        return ["created_at", "room", "author_shown", "text_shown", "votes", "status"]
+
+    @admin.display(description="author")
+    def author_shown(self, question: Question) -> str:
+        return REMOVED if question.status == Question.Status.DISMISSED else question.author.username
+
+    @admin.display(description="text")
+    def text_shown(self, question: Question) -> str:
+        return REMOVED if question.status == Question.Status.DISMISSED else question.text
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Question | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Question | None = None) -> bool:
+        return False  # dismissing is the soft version
+
+    @admin.action(description="Dismiss selected questions", permissions=["moderate"])
+    def dismiss_selected(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        count = sum(questions.dismiss_question(question=q, by=_moderator(request)) for q in queryset)
+        self.message_user(request, f"Dismissed {count} question(s).", messages.SUCCESS)
+
+    @admin.action(description="Restore selected questions", permissions=["moderate"])
+    def restore_selected(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        count = sum(questions.restore_question(question=q) for q in queryset)
+        self.message_user(request, f"Restored {count} question(s).", messages.SUCCESS)
