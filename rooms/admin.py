@@ -52,6 +52,9 @@ class RoomAdmin(admin.ModelAdmin[Room]):
         "unique_viewers",
         "comments",
         "removed_comments",
+        "questions",
+        "answered_questions",
+        "question_votes",
         "hearts",
         "other_reactions",
         "stats_counted_at",
@@ -75,6 +78,18 @@ class RoomAdmin(admin.ModelAdmin[Room]):
     @admin.display(description="removed comments")
     def removed_comments(self, room: Room) -> int:
         return _figures(room).removed_comments
+
+    @admin.display(description="questions asked")
+    def questions(self, room: Room) -> int:
+        return _figures(room).questions
+
+    @admin.display(description="questions answered")
+    def answered_questions(self, room: Room) -> int:
+        return _figures(room).answered_questions
+
+    @admin.display(description="question votes")
+    def question_votes(self, room: Room) -> int:
+        return _figures(room).question_votes
 
     @admin.display(description="hearts", ordering="stats__hearts")
     def hearts(self, room: Room) -> int:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from comments.models import Comment
+from comments.models import Comment, Question, QuestionVote
 from liverooms.webhooks import outbox
 from rooms.frames import room_data
 from rooms.models import Room, RoomStats, RoomViewer
@@ -57,9 +57,24 @@ def refresh(*, room_id: int) -> RoomStats:
     )
     stats.comments = counts["total"]
     stats.removed_comments = counts["removed"]
+    asked = Question.objects.filter(room_id=room_id).aggregate(
+        total=Count("id"), answered=Count("id", filter=Q(status=Question.Status.ANSWERED))
+    )
+    stats.questions, stats.answered_questions = asked["total"], asked["answered"]
+    stats.question_votes = QuestionVote.objects.filter(question__room_id=room_id).count()
     stats.unique_viewers = RoomViewer.objects.filter(room_id=room_id).count()
     stats.refreshed_at = timezone.now()
-    stats.save(update_fields=["comments", "removed_comments", "unique_viewers", "refreshed_at"])
+    stats.save(
+        update_fields=[
+            "comments",
+            "removed_comments",
+            "questions",
+            "answered_questions",
+            "question_votes",
+            "unique_viewers",
+            "refreshed_at",
+        ]
+    )
     _announce_peak(room_id)
     stats.refresh_from_db()
     return stats

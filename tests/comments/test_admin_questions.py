@@ -50,3 +50,18 @@ def test_staff_without_moderation_see_no_dismissed_text(room: Room, alice, carol
     page = client.get("/admin/comments/question/").content.decode()
     assert "secret question?" not in page
     assert "(removed)" in page
+
+
+def test_room_figures_count_questions_answers_and_votes(room: Room, alice, bob, carol, mod) -> None:
+    from comments.questions import answer, ask, vote
+    from rooms import stats
+
+    first = ask(room=room, user=carol, text="one?")
+    ask(room=room, user=bob, text="two?")
+    for voter in (alice, mod, bob):
+        vote(room=room, user=voter, question_id=first.pk, up=True)
+    answer(room=room, user=alice, question_id=first.pk)
+
+    figures = stats.refresh(room_id=room.pk)
+
+    assert (figures.questions, figures.answered_questions, figures.question_votes) == (2, 1, 3)
