@@ -10,11 +10,11 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from comments.frames import comment_data, redacted_comment
-from comments.models import COMMENT_MAX, Ban, BlockedWord, Comment
+from comments.models import COMMENT_MAX, Ban, BlockedWord, Comment, Hotline, RoomModerator
 from comments.pins import unpin_any, unpin_author
 from comments.text import folded, normalise
 from liverooms.errors import ActionError, rate_limited
@@ -26,9 +26,24 @@ from rooms.models import Room
 RETRY_WINDOW = timedelta(minutes=10)
 
 
+def active_ban(*, user: User, room: Room) -> Ban | None:
+    """The ban that keeps `user` from commenting in `room` now (a room's, or everywhere), if any:
+    a timeout past its end no longer counts. The one that lasts longest when there are several."""
+    bans = Ban.objects.filter(Q(room=room) | Q(room__isnull=True), user=user)
+    live = bans.filter(Q(until__isnull=True) | Q(until__gt=timezone.now()))
+    return live.order_by(F("until").desc(nulls_first=True)).first()
+
+
 def is_banned(*, user: User, room: Room) -> bool:
-    """Whether `user` is banned from commenting in `room` (or everywhere)."""
-    return Ban.objects.filter(Q(room=room) | Q(room__isnull=True), user=user).exists()
+    """Whether `user` is banned from commenting in `room` (or everywhere) now."""
+    return active_ban(user=user, room=room) is not None
+
+
+def banned_error(ban: Ban) -> ActionError:
+    """`banned`, with `until` for a timeout (docs/protocol.md)."""
+    if ban.until is None:
+        return ActionError("banned", "You are not allowed to comment.")
+    return ActionError("banned", "You are timed out of this live's comments.", until=ban.until.isoformat())
 
 
 def blocked_word_in(*, text: str, room: Room) -> str | None:
@@ -100,8 +115,10 @@ def post_comment(*, room: Room, author: User | AnonymousUser, text: str, ref: st
             raise ActionError("room_ended", "This live has ended.")
         if not locked.comments_enabled:
             raise ActionError("comments_off", "Comments are turned off in this live.")
-        if is_banned(user=author, room=locked):
-            raise ActionError("banned", "You are not allowed to comment.")
+        if (ban := active_ban(user=author, room=locked)) is not None:
+            raise banned_error(ban)
+        if wait := slow_mode_wait(user=author, room=locked):
+            raise rate_limited(f"Slow mode: one comment every {hotline_slow_mode(locked)} s.", wait=wait)
         if blocked_word_in(text=text, room=locked):
             raise ActionError("forbidden", "Your comment contains a word that is not allowed here.")
         comment = Comment.objects.create(room=locked, author=author, text=text, client_ref=ref or "")
@@ -123,6 +140,23 @@ def remove_comment(*, comment: Comment, by: User | None) -> bool:
         redact_comments(room=locked.room, comment_ids=[locked.pk])
     comment.removed_at, comment.removed_by = locked.removed_at, locked.removed_by
     return True
+
+
+def hotline_slow_mode(room: Room) -> int:
+    return Hotline.objects.filter(room=room).values_list("slow_mode", flat=True).first() or 0
+
+
+def slow_mode_wait(*, user: User, room: Room) -> float:
+    """Seconds until a viewer may comment again under the room's slow mode (0.0: now). The host
+    and moderators are exempt."""
+    slow = hotline_slow_mode(room)
+    if not slow or user.pk == room.host_id or user.has_perm("comments.moderate_comment"):
+        return 0.0
+    if RoomModerator.objects.filter(room=room, user=user).exists():
+        return 0.0
+    since = timezone.now() - timedelta(seconds=slow)
+    last = Comment.objects.filter(room=room, author=user, created_at__gt=since).order_by("-created_at").first()
+    return (last.created_at - since).total_seconds() if last is not None else 0.0
 
 
 def redact_comments(*, room: Room, comment_ids: Iterable[int]) -> int:

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from comments import actions, bulk, questions
 from comments.models import Ban, BlockedWord, Comment, ModerationJob, Question
@@ -229,14 +230,24 @@ class BanForm(forms.ModelForm[Ban]):
 
     class Meta:
         model = Ban
-        fields = ["user", "room", "reason"]
+        fields = ["user", "room", "reason", "until"]
 
 
 @admin.register(Ban)
 class BanAdmin(TellsFinishedJobs, admin.ModelAdmin[Ban]):
     form = BanForm
-    list_display = ["user", "room", "reason", "created_by", "created_at"]
+    list_display = ["user", "room", "reason", "ends", "created_by", "created_at"]
     list_select_related = ["user", "room", "created_by"]
+
+    @admin.display(description="ends", ordering="until")
+    def ends(self, ban: Ban) -> str:
+        """A timeout's end, and whether it is over (an ended timeout no longer counts: nothing
+        has to lift it)."""
+        if ban.until is None:
+            return "never"
+        over = " (over)" if ban.until <= timezone.now() else ""
+        return f"{timezone.localtime(ban.until):%Y-%m-%d %H:%M:%S}{over}"
+
     search_fields = ["user__username", "room__slug", "room__title", "reason"]
     raw_id_fields = ["room"]
     readonly_fields = ["created_by", "created_at"]

@@ -69,6 +69,8 @@ class Ban(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # A timeout is a ban with an end: from then on it no longer counts (nothing needs to lift it).
+    until = models.DateTimeField(null=True, blank=True, help_text="Empty: for good. Set: a timeout, lifted then.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -231,12 +233,29 @@ class QuestionVote(models.Model):
         return f"vote of {self.user_id} for {self.question_id}"
 
 
+class RoomModerator(models.Model):
+    """A user the host trusts to moderate their room from the room itself (at most 5 a room)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="moderators")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="room_moderator_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} moderates {self.room_id}"
+
+
 class Hotline(models.Model):
     """A room's live Q&A and pin: whether viewers may ask, the question shown over the grid, and
     the comment pinned above the others (one per room, made when first needed)."""
 
     room = models.OneToOneField(Room, on_delete=models.CASCADE, related_name="hotline")
     qa_enabled = models.BooleanField(default=True)
+    # Seconds a viewer waits between two comments (0: no slow mode); host and moderators exempt.
+    slow_mode = models.PositiveIntegerField(default=0)
     spotlight = models.ForeignKey(Question, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     pinned = models.ForeignKey(Comment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 

@@ -19,7 +19,9 @@ def pin(*, room: Room, user: User | AnonymousUser, comment_id: int | None) -> No
     """Pin a visible comment of the room (None: unpin); publishes `room.updated` {room: {pinned}}."""
     moderator = require_user(user)
     with locked_live_room(room) as locked:
-        if moderator.pk != locked.host_id and not moderator.has_perm("comments.moderate_comment"):
+        from comments.moderators import can_moderate  # (moderators -> actions -> pins)
+
+        if not can_moderate(user=moderator, room=locked):
             raise ActionError("forbidden", "Only the host or a moderator can pin a comment.")
         comment = None
         if comment_id is not None:

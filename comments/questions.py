@@ -20,6 +20,7 @@ from django.utils import timezone
 from comments.actions import blocked_word_in, comment_token_wait, is_banned
 from comments.frames import question_data, redacted_question
 from comments.models import QUESTION_MAX, Hotline, Question, QuestionVote
+from comments.moderators import can_moderate
 from comments.text import normalise
 from liverooms.errors import ActionError, rate_limited
 from rooms.access import locked_live_room, require_host, require_user
@@ -38,11 +39,6 @@ def subject_of(question_id: int) -> str:
 def hotline_of(room: Room) -> Hotline:
     hotline, _ = Hotline.objects.get_or_create(room=room)
     return hotline
-
-
-def can_moderate(*, user: User, room: Room) -> bool:
-    """The host, or a site moderator."""
-    return user.pk == room.host_id or user.has_perm("comments.moderate_question")
 
 
 def _open_question(room: Room, question_id: int) -> Question:

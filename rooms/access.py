@@ -12,7 +12,7 @@ from django.db import transaction
 from liverooms.errors import ActionError
 from rooms.models import HOST_SEAT, Room, Seat
 
-Role = Literal["host", "guest", "viewer", "anonymous"]
+Role = Literal["host", "guest", "moderator", "viewer", "anonymous"]
 
 
 def require_user(user: User | AnonymousUser) -> User:
@@ -43,11 +43,12 @@ def seat_of(room: Room, user: User | AnonymousUser) -> Seat | None:
     return room.seats.filter(user=user).first()
 
 
-def role_in(room: Room, user: User | AnonymousUser, seat: Seat | None) -> Role:
+def role_in(room: Room, user: User | AnonymousUser, seat: Seat | None, *, moderator: bool = False) -> Role:
+    """`moderator`: a moderator of the room (named by the host, or a site moderator) off the stage."""
     if not user.is_authenticated:
         return "anonymous"
     if user.pk == room.host_id:
         return "host"
     if seat is not None and seat.index != HOST_SEAT:
         return "guest"
-    return "viewer"
+    return "moderator" if moderator else "viewer"

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 
 from comments import actions as comments
-from comments import pins, questions
+from comments import moderators, pins, questions, settings
 from rooms import actions as rooms
 from rooms import seats
 from rooms.models import Room
@@ -32,6 +32,11 @@ def _vote(room: Room, user: AnyUser, fields: dict[str, Any]) -> dict[str, Any]:
     return {"votes": questions.vote(room=room, user=user, question_id=fields["question_id"], up=fields["up"])}
 
 
+def _timeout(room: Room, user: AnyUser, fields: dict[str, Any]) -> dict[str, Any]:
+    until = moderators.timeout(room=room, user=user, username=fields["username"], seconds=fields["seconds"])
+    return {"until": until.isoformat() if until else None}
+
+
 HANDLERS: dict[str, Handler] = {
     "comment.post": _comment,
     "seat.set": lambda room, user, f: seats.set_devices(room=room, user=user, **f),
@@ -41,7 +46,7 @@ HANDLERS: dict[str, Handler] = {
     "seat.decline": lambda room, user, f: seats.decline(room=room, user=user),
     "seat.leave": lambda room, user, f: seats.leave(room=room, user=user),
     "seat.remove": lambda room, user, f: seats.remove(room=room, user=user, index=f["index"]),
-    "comments.set": lambda room, user, f: rooms.set_comments_enabled(room=room, user=user, **f),
+    "comments.set": lambda room, user, f: settings.set_comment_settings(room=room, user=user, **f),
     "room.end": lambda room, user, f: rooms.end_room_as_host(room=room, user=user),
     "qa.set": lambda room, user, f: questions.set_qa_enabled(room=room, user=user, enabled=f["enabled"]),
     "question.ask": _ask,
@@ -52,6 +57,11 @@ HANDLERS: dict[str, Handler] = {
     "question.answered": lambda room, user, f: questions.answer(room=room, user=user, question_id=f["question_id"]),
     "question.dismiss": lambda room, user, f: questions.dismiss(room=room, user=user, question_id=f["question_id"]),
     "comment.pin": lambda room, user, f: pins.pin(room=room, user=user, comment_id=f.get("comment_id")),
+    "comment.remove": lambda room, user, f: moderators.remove(room=room, user=user, comment_id=f["comment_id"]),
+    "user.timeout": _timeout,
+    "moderator.set": lambda room, user, f: moderators.set_moderator(
+        room=room, user=user, username=f["username"], on=f["on"]
+    ),
 }
 
 

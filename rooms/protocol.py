@@ -26,7 +26,7 @@ _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
     "seat.decline": {},
     "seat.leave": {},
     "seat.remove": {"index": (int, True)},
-    "comments.set": {"enabled": (bool, True)},
+    "comments.set": {"enabled": (bool, False), "slow_mode": (int, False)},
     "room.end": {},
     "qa.set": {"enabled": (bool, True)},
     "question.ask": {"text": (str, True)},
@@ -35,6 +35,9 @@ _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
     "question.answered": {"question_id": (int, True)},
     "question.dismiss": {"question_id": (int, True)},
     "comment.pin": {"comment_id": (int, False)},  # missing or null: unpin
+    "comment.remove": {"comment_id": (int, True)},
+    "user.timeout": {"username": (str, True), "seconds": (int, True)},
+    "moderator.set": {"username": (str, True), "on": (bool, True)},
 }
 CLIENT_TYPES = frozenset(_SCHEMAS)
 

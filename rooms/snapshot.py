@@ -8,8 +8,10 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
+from comments.actions import active_ban
 from comments.frames import comment_data, question_data
 from comments.models import Comment, Hotline, QuestionVote
+from comments.moderators import is_moderator, moderators_data
 from comments.questions import open_questions
 from comments.reactions import reaction_totals
 from rooms.access import role_in
@@ -50,7 +52,7 @@ def _read(*, room_id: int, user: User | AnonymousUser, viewers: int, lock: bool)
         mine = next((s for s in seats if user.is_authenticated and s.user_id == user.pk), None)
         you: dict[str, Any] = {
             "user": user_data(user) if isinstance(user, User) else None,
-            "role": role_in(room, user, mine),
+            "role": role_in(room, user, mine, moderator=is_moderator(user=user, room=room)),
             "seat": mine.index if mine else None,
         }
         if mine is not None:
@@ -64,6 +66,8 @@ def _read(*, room_id: int, user: User | AnonymousUser, viewers: int, lock: bool)
             you["offer"] = offer.index if offer else None
         hotline = Hotline.objects.filter(room=room).select_related("pinned__author", "spotlight__author").first()
         queue = open_questions(room)
+        if isinstance(user, User) and (ban := active_ban(user=user, room=room)) is not None:
+            you["banned_until"] = ban.until.isoformat() if ban.until else None  # None: for good
         if user.is_authenticated:
             you["votes"] = sorted(
                 QuestionVote.objects.filter(user_id=user.pk, question__in=queue).values_list("question_id", flat=True)
@@ -78,6 +82,8 @@ def _read(*, room_id: int, user: User | AnonymousUser, viewers: int, lock: bool)
                 "host": user_data(room.host),
                 "qa_enabled": hotline.qa_enabled if hotline else True,
                 "pinned": comment_data(pinned) if pinned else None,
+                "slow_mode": hotline.slow_mode if hotline else 0,
+                "moderators": moderators_data(room),
             },
             "seats": [seat_data(seat) for seat in seats],
             "viewers": viewers,

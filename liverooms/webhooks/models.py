@@ -19,6 +19,7 @@ EVENT_TYPES = (
     ("question.created", "question.created: a viewer asked the host a question (Q&A)"),
     ("question.spotlighted", "question.spotlighted: the host showed a question on every screen (or cleared it)"),
     ("question.closed", "question.closed: a question was answered or dismissed"),
+    ("user.timed_out", "user.timed_out: the host or a moderator timed a user out of a live's comments (or lifted it)"),
 )
 
 
