@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from comments import review as review_module
 from comments.frames import comment_data, redacted_comment
 from comments.models import COMMENT_MAX, Ban, BlockedWord, Comment, Hotline, RoomModerator
 from comments.pins import unpin_any, unpin_author
@@ -44,6 +45,18 @@ def banned_error(ban: Ban) -> ActionError:
     if ban.until is None:
         return ActionError("banned", "You are not allowed to comment.")
     return ActionError("banned", "You are timed out of this live's comments.", until=ban.until.isoformat())
+
+
+def matching_word(*, text: str, room: Room) -> BlockedWord | None:
+    """The blocked word of the room (or the site) that `text` contains, a *refuse* one before a
+    *hold* one; compared in their normal, case-folded form (full-width and zero-width-split forms
+    match)."""
+    words = BlockedWord.objects.filter(Q(room=room) | Q(room__isnull=True)).order_by("-action", "word")
+    text = folded(text)
+    for word in words:  # "refuse" sorts after "hold": descending puts it first
+        if re.search(rf"(?<!\w){re.escape(folded(word.word))}(?!\w)", text):
+            return word
+    return None
 
 
 def blocked_word_in(*, text: str, room: Room) -> str | None:
@@ -119,10 +132,16 @@ def post_comment(*, room: Room, author: User | AnonymousUser, text: str, ref: st
             raise banned_error(ban)
         if wait := slow_mode_wait(user=author, room=locked):
             raise rate_limited(f"Slow mode: one comment every {hotline_slow_mode(locked)} s.", wait=wait)
-        if blocked_word_in(text=text, room=locked):
+        word = matching_word(text=text, room=locked)
+        if word is not None and word.action == BlockedWord.Action.REFUSE:
             raise ActionError("forbidden", "Your comment contains a word that is not allowed here.")
-        comment = Comment.objects.create(room=locked, author=author, text=text, client_ref=ref or "")
-        append_event(locked, "comment.created", {"comment": comment_data(comment)})
+        held = word is not None  # a "hold" word: the host or a moderator decides
+        review = Comment.Review.HELD if held else Comment.Review.NONE
+        comment = Comment.objects.create(room=locked, author=author, text=text, client_ref=ref or "", review=review)
+        if held:
+            review_module.hold(room=locked, comment=comment)
+        else:
+            append_event(locked, "comment.created", {"comment": comment_data(comment)})
     return comment
 
 

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from comments import actions, bulk, questions
+from comments import actions, bulk, questions, review
 from comments.models import Ban, BlockedWord, Comment, ModerationJob, Question
 from comments.tasks import run_moderation_job
 from rooms.models import Room
@@ -115,12 +115,19 @@ class CommentAdmin(TellsFinishedJobs, admin.ModelAdmin[Comment]):
 
     list_display = ["created_at", "room", "author", "text", "state"]
     list_display_links = ["created_at"]
-    list_filter = [("room", admin.RelatedOnlyFieldListFilter), RemovedFilter, "created_at"]
+    list_filter = [("room", admin.RelatedOnlyFieldListFilter), RemovedFilter, "review", "created_at"]
     search_fields = ["text", "author__username", "room__title", "room__slug"]
     list_select_related = ["room", "author", "removed_by"]
     ordering = ["-created_at", "-id"]
     readonly_fields = ["room", "author", "text", "created_at", "removed_at", "removed_by"]
-    actions = ["remove_selected", "restore_selected", "ban_in_room_and_remove", "ban_everywhere_and_remove"]
+    actions = [
+        "remove_selected",
+        "restore_selected",
+        "approve_selected",
+        "reject_selected",
+        "ban_in_room_and_remove",
+        "ban_everywhere_and_remove",
+    ]
     list_per_page = 100
 
     @admin.display(description="state")
@@ -188,6 +195,16 @@ class CommentAdmin(TellsFinishedJobs, admin.ModelAdmin[Comment]):
     def remove_selected(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         count = actions.remove_comments(comments=queryset, by=_moderator(request))
         self.message_user(request, f"Removed {count} comment(s).", messages.SUCCESS)
+
+    @admin.action(description="Approve selected held comments (publish them)", permissions=["moderate"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        count = review.review_selected(comments=list(queryset), approve_them=True)
+        self.message_user(request, f"Approved {count} held comment(s).", messages.SUCCESS)
+
+    @admin.action(description="Reject selected held comments", permissions=["moderate"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        count = review.review_selected(comments=list(queryset), approve_them=False)
+        self.message_user(request, f"Rejected {count} held comment(s).", messages.SUCCESS)
 
     @admin.action(description="Restore selected comments", permissions=["moderate"])
     def restore_selected(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:

@@ -12,6 +12,10 @@ from rooms.models import Room
 COMMENT_MAX = 500
 
 
+# The comments everybody may see: not removed, and not held for review nor rejected.
+VISIBLE = Q(removed_at__isnull=True, review__in=["", "approved"])
+
+
 class Comment(models.Model):
     """A viewer's comment. Moderation removes it softly (`removed_at`/`removed_by`), never deletes."""
 
@@ -25,6 +29,16 @@ class Comment(models.Model):
     )
     # The `ref` of the frame that posted it: a retry with the same ref answers this comment.
     client_ref = models.CharField(max_length=100, blank=True, default="")
+
+    class Review(models.TextChoices):
+        NONE = "", "Published"
+        HELD = "held", "Held for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    # A comment with a "hold" blocked word waits for the host or a moderator: nobody else sees it
+    # (not in the stream, not in room.state) unless it is approved.
+    review = models.CharField(max_length=10, choices=Review.choices, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -50,6 +64,11 @@ class Comment(models.Model):
     @property
     def is_removed(self) -> bool:
         return self.removed_at is not None
+
+    @property
+    def is_published(self) -> bool:
+        """On the room's stream: not held for review, nor rejected."""
+        return self.review in (self.Review.NONE, self.Review.APPROVED)
 
 
 class Ban(models.Model):
@@ -89,6 +108,10 @@ class Ban(models.Model):
 class BlockedWord(models.Model):
     """A word comments may not contain, in one room (`room` set) or everywhere (`room` empty)."""
 
+    class Action(models.TextChoices):
+        REFUSE = "refuse", "Refuse the comment"
+        HOLD = "hold", "Hold it for review"
+
     word = models.CharField(max_length=60)
     room = models.ForeignKey(
         Room,
@@ -98,6 +121,7 @@ class BlockedWord(models.Model):
         related_name="blocked_words",
         help_text="Leave empty to block the word in every room.",
     )
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.REFUSE)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

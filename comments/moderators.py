@@ -85,8 +85,8 @@ def remove(*, room: Room, user: AnyUser, comment_id: int) -> None:
     """`comment.remove` from the room: the same removal as the admin's."""
     moderator = require_moderator(user=user, room=room)
     comment = Comment.objects.select_related("author").filter(room=room, pk=comment_id).first()
-    if comment is None or comment.is_removed:
-        raise ActionError("not_found", "There is no such comment.")
+    if comment is None or comment.is_removed or not comment.is_published:
+        raise ActionError("not_found", "There is no such comment.")  # a held one is rejected instead
     require_may_moderate(by=moderator, target=comment.author, room=room)
     actions.remove_comment(comment=comment, by=moderator)
 

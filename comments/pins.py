@@ -26,7 +26,7 @@ def pin(*, room: Room, user: User | AnonymousUser, comment_id: int | None) -> No
         comment = None
         if comment_id is not None:
             comment = Comment.objects.select_related("author").filter(room=locked, pk=comment_id).first()
-            if comment is None or comment.is_removed:
+            if comment is None or comment.is_removed or not comment.is_published:
                 raise ActionError("not_found", "There is no such comment.")
         hotline, _ = Hotline.objects.get_or_create(room=locked)
         if hotline.pinned_id == (comment.pk if comment else None):

@@ -125,6 +125,12 @@ def send_to_user(room: Room, user_id: int, frame: dict[str, Any]) -> None:
     transaction.on_commit(lambda: _group_send(room.pk, message))
 
 
+def send_to_users(room: Room, user_ids: list[int], frame: dict[str, Any]) -> None:
+    """`send_to_user` for several users at once (one message to the room's group)."""
+    message = {"type": "room.direct", "user_ids": sorted(set(user_ids)), "text": to_text(frame)}
+    transaction.on_commit(lambda: _group_send(room.pk, message))
+
+
 def to_text(frame: dict[str, Any]) -> str:
     """A frame as it goes on the wire: compact JSON, serialised once per event."""
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 
 from comments import actions as comments
-from comments import moderators, pins, questions, settings
+from comments import moderators, pins, questions, review, settings
 from rooms import actions as rooms
 from rooms import seats
 from rooms.models import Room
@@ -21,7 +21,7 @@ Handler = Callable[[Room, AnyUser, dict[str, Any]], object]
 
 def _comment(room: Room, user: AnyUser, fields: dict[str, Any]) -> dict[str, Any]:
     comment = comments.post_comment(room=room, author=user, text=fields["text"], ref=fields.get("ref"))
-    return {"comment_id": comment.pk}
+    return {"comment_id": comment.pk, "held": True} if comment.review == "held" else {"comment_id": comment.pk}
 
 
 def _ask(room: Room, user: AnyUser, fields: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +59,8 @@ HANDLERS: dict[str, Handler] = {
     "comment.pin": lambda room, user, f: pins.pin(room=room, user=user, comment_id=f.get("comment_id")),
     "comment.remove": lambda room, user, f: moderators.remove(room=room, user=user, comment_id=f["comment_id"]),
     "user.timeout": _timeout,
+    "held.approve": lambda room, user, f: review.approve(room=room, user=user, comment_id=f["comment_id"]),
+    "held.reject": lambda room, user, f: review.reject(room=room, user=user, comment_id=f["comment_id"]),
     "moderator.set": lambda room, user, f: moderators.set_moderator(
         room=room, user=user, username=f["username"], on=f["on"]
     ),

@@ -182,7 +182,8 @@ class RoomHub:
             await self._on_event(int(message["seq"]), message["event"], message["text"])
         elif kind == "room.direct":
             frame = Frame(message["text"])
-            for sock in [s for s in self.sockets if s.user_id == message["user_id"]]:
+            to = set(message["user_ids"]) if "user_ids" in message else {message["user_id"]}
+            for sock in [s for s in self.sockets if s.user_id in to]:
                 await self._write(sock, frame)
         elif kind == "room.reactions":
             self._incoming.update({k: int(v) for k, v in message["counts"].items()})

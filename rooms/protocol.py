@@ -38,6 +38,8 @@ _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
     "comment.remove": {"comment_id": (int, True)},
     "user.timeout": {"username": (str, True), "seconds": (int, True)},
     "moderator.set": {"username": (str, True), "on": (bool, True)},
+    "held.approve": {"comment_id": (int, True)},
+    "held.reject": {"comment_id": (int, True)},
 }
 CLIENT_TYPES = frozenset(_SCHEMAS)
 

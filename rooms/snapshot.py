@@ -10,10 +10,11 @@ from django.db import transaction
 
 from comments.actions import active_ban
 from comments.frames import comment_data, question_data
-from comments.models import Comment, Hotline, QuestionVote
+from comments.models import VISIBLE, Comment, Hotline, QuestionVote
 from comments.moderators import is_moderator, moderators_data
 from comments.questions import open_questions
 from comments.reactions import reaction_totals
+from comments.review import HELD_SHOWN, held_in
 from rooms.access import role_in
 from rooms.frames import room_data, seat_data, user_data
 from rooms.models import Room, SeatInvite, SeatRequest
@@ -45,7 +46,7 @@ def _read(*, room_id: int, user: User | AnonymousUser, viewers: int, lock: bool)
         room = rooms.select_related("host").get(pk=room_id)
         seats = list(room.seats.select_related("user").order_by("index"))
         recent = list(
-            Comment.objects.filter(room=room, removed_at__isnull=True)
+            Comment.objects.filter(VISIBLE, room=room)
             .select_related("author")
             .order_by("-created_at", "-id")[:RECENT_COMMENTS]
         )
@@ -66,6 +67,11 @@ def _read(*, room_id: int, user: User | AnonymousUser, viewers: int, lock: bool)
             you["offer"] = offer.index if offer else None
         hotline = Hotline.objects.filter(room=room).select_related("pinned__author", "spotlight__author").first()
         queue = open_questions(room)
+        reviews = you["role"] in ("host", "moderator") or (user.is_authenticated and is_moderator(user=user, room=room))
+        held = [comment_data(c) for c in held_in(room)] if reviews else None
+        if isinstance(user, User):  # your own comments waiting for review ("pending review" on the page)
+            mine_held = Comment.objects.filter(room=room, author=user, review=Comment.Review.HELD, removed_at=None)
+            you["held"] = [comment_data(c) for c in mine_held.order_by("created_at")[:HELD_SHOWN]]
         if isinstance(user, User) and (ban := active_ban(user=user, room=room)) is not None:
             you["banned_until"] = ban.until.isoformat() if ban.until else None  # None: for good
         if user.is_authenticated:
@@ -92,4 +98,5 @@ def _read(*, room_id: int, user: User | AnonymousUser, viewers: int, lock: bool)
             "reactions": reaction_totals(room_id=room.pk),
             "questions": [question_data(q) for q in queue],
             "spotlight": question_data(spotlight) if spotlight else None,
+            **({"held": held} if held is not None else {}),
         }

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
-from comments.models import Comment
+from comments.models import VISIBLE, Comment
 from liverooms.errors import ActionError
 from liverooms.throttles import in_words
 from rooms import actions, limits
@@ -61,7 +61,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         actions.note_host_seen(room=room)
     seats = room.seats.select_related("user").order_by("index")
     recent = (
-        Comment.objects.filter(room=room, removed_at__isnull=True)
+        Comment.objects.filter(VISIBLE, room=room)
         .select_related("author")
         .order_by("-created_at", "-id")[:RECENT_COMMENTS]
     )

@@ -19,6 +19,8 @@ EVENT_TYPES = (
     ("question.created", "question.created: a viewer asked the host a question (Q&A)"),
     ("question.spotlighted", "question.spotlighted: the host showed a question on every screen (or cleared it)"),
     ("question.closed", "question.closed: a question was answered or dismissed"),
+    ("comment.held", "comment.held: a comment with a word set to hold waits for review"),
+    ("comment.approved", "comment.approved: a held comment was approved (its comment.created follows)"),
     ("user.timed_out", "user.timed_out: the host or a moderator timed a user out of a live's comments (or lifted it)"),
 )
 
