@@ -2,7 +2,8 @@
 
 Each function takes the room and the acting user, checks the caller's right under the room's
 row lock, writes, and publishes: `seat.updated` to everyone (in the room's ordered stream), or an
-ephemeral `seat.requested` / `seat.offered` / `seat.declined` to the one user it concerns.
+ephemeral `seat.requested` / `seat.offered` / `seat.declined` / `seat.token` to the one user it
+concerns.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def _publish(room: Room, seat: Seat) -> Seat:
     return seat
 
 
+def whip_data(room: Room, seat: Seat) -> dict[str, str | None]:
+    """Where and how the seat's holder publishes: `room.state` → `you.whip` and `seat.token`."""
+    return {"url": f"/rooms/{room.slug}/whip", "token": seat.publish_token}
+
+
 def _sit(room: Room, seat: Seat, user: User) -> Seat:
     seat.user, seat.camera, seat.mic, seat.publishing = user, True, True, False
     seat.publish_token = new_publish_token()
@@ -41,7 +47,11 @@ def _sit(room: Room, seat: Seat, user: User) -> Seat:
     seat.save(update_fields=["user", "camera", "mic", "publishing", "publish_token", "seen_at"])
     SeatRequest.objects.filter(room=room, user=user).delete()
     SeatInvite.objects.filter(room=room, user=user).delete()
-    return _publish(room, seat)
+    _publish(room, seat)
+    # The new holder's own way to publish, after the `seat.updated` that seats them (both after
+    # commit, in this order): their page can go live at once, without a new `room.state`.
+    send_to_user(room, user.pk, {"type": "seat.token", "index": seat.index, "whip": whip_data(room, seat)})
+    return seat
 
 
 def _vacate(room: Room, seat: Seat) -> Seat:
