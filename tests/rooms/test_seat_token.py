@@ -40,7 +40,7 @@ async def test_it_sends_the_token_to_a_guest_who_accepts(room: Room, alice, caro
 async def test_it_sends_a_new_token_each_time_the_seat_is_taken(room: Room, alice, carol) -> None:
     viewer = await join(room, carol)
     await sync_to_async(seats.seat_user)(room=room, user=carol, index=2)
-    first = (await viewer.recv("seat.token", "seat.updated"))
+    first = await viewer.recv("seat.token", "seat.updated")
     if first["type"] == "seat.updated":
         first = await viewer.recv("seat.token")
     assert first["index"] == 2
