@@ -4,7 +4,7 @@
 
 import { gettext, interpolate, ngettext, ready } from "./i18n.js";
 import { publish, watch } from "./media.js";
-import { CERT_COMMAND, ffmpegCommand, obsSettings } from "./studio.js";
+import { CERT_COMMAND, ffmpegArgs, ffmpegCommand, obsSettings, showCommand } from "./studio.js";
 import { RoomSocket } from "./socket.js";
 import { showTimes } from "./times.js";
 
@@ -185,10 +185,9 @@ function renderStudio(whip) {
   $("whip-token").textContent = whip.token;
   $("whip-token").hidden = !revealed;
   $("token-mask").hidden = revealed;
-  $("cert-command").textContent = CERT_COMMAND;
-  const command = ffmpegCommand(url, whip.token);
-  secrets.set("ffmpeg-command", command);
-  $("ffmpeg-command").textContent = revealed ? command : ffmpegCommand(url, "•".repeat(12));
+  showCommand($("cert-command"), CERT_COMMAND.split(" "));
+  secrets.set("ffmpeg-command", ffmpegCommand(url, whip.token));
+  showCommand($("ffmpeg-command"), ffmpegArgs(url, revealed ? whip.token : "•".repeat(12)));
   const list = $("obs-settings");
   list.replaceChildren();
   for (const [name, value] of obsSettings(url, revealed ? whip.token : "•".repeat(12))) {
