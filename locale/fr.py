@@ -109,6 +109,8 @@ FR: dict[str, str | tuple[str, str]] = {
         "créent un en P-224, que ce serveur refuse). Créez-le une fois :"
     ),
     "Copy the command": "Copier la commande",
+    "Certificate command": "Commande du certificat",
+    "FFmpeg command": "Commande FFmpeg",
     "Then go live (a test picture and tone; put your camera and microphone in place of the two <code>-f lavfi "
     "-i …</code> inputs, e.g. <code>-f v4l2 -i /dev/video0 -f pulse -i default</code>):": (
         "Puis passez en live (une mire et un son de test ; remplacez les deux entrées <code>-f lavfi -i …</code> "

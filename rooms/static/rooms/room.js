@@ -167,7 +167,8 @@ function renderYou() {
   if (you.whip) renderStudio(you.whip);
   ownTools.hidden = !(seat && live);
   if (seat) {
-    tiles[seat.index].append(ownTools);
+    // moved only when the seat changes: moving a node drops the keyboard focus inside it
+    if (ownTools.parentElement !== tiles[seat.index]) tiles[seat.index].append(ownTools);
     for (const kind of ["mic", "camera"]) $(`toggle-${kind}`).setAttribute("aria-pressed", String(seat[kind]));
   }
   $("leave").hidden = you.role !== "guest";
