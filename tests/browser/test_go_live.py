@@ -31,6 +31,8 @@ def test_it_lets_a_guest_go_live_first_time_and_again_after_rejoining(  # type: 
     host = page_as(browser, server, alice)
     open_room(host, f"{server}/rooms/{room.slug}/")
     guest = page_as(browser, server, bob)
+    sockets: list[str] = []
+    guest.on("websocket", lambda ws: sockets.append(ws.url))
     open_room(guest, f"{server}/rooms/{room.slug}/")
     shown: list[str] = []
     guest.expose_function("noteConnection", lambda text: shown.append(text))
@@ -45,7 +47,9 @@ def test_it_lets_a_guest_go_live_first_time_and_again_after_rejoining(  # type: 
         "() => document.querySelector('.tile[data-seat=\"1\"]').classList.contains('has-video')", timeout=10_000
     )
     assert guest.locator("#comment-error").is_hidden()
+    assert guest.locator("#offer-error").is_hidden()
     assert not [text for text in shown if text], f"the page said {shown}"
+    assert len(sockets) == 1, sockets  # the token came on the open socket: no reconnect
 
     # leave the stage and come back on the same page: live again
     guest.click("#leave")
@@ -54,6 +58,7 @@ def test_it_lets_a_guest_go_live_first_time_and_again_after_rejoining(  # type: 
     invite_and_accept(host, guest, "bob")
     go_live_at_once(guest)
     assert guest.locator("#publish-error").is_hidden()
+    assert len(sockets) == 1, sockets
     ARTIFACTS.mkdir(exist_ok=True)
     guest.screenshot(path=str(ARTIFACTS / "guest-live-again.png"))
 
