@@ -4,6 +4,8 @@ shows its recap."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from comments.actions import post_comment
@@ -112,3 +114,17 @@ def test_it_shows_a_recap_when_the_live_ends(server: str, browser, room: Room, a
     fresh.goto(f"{server}/rooms/{room.slug}/")
     assert fresh.locator("#recap-comments").inner_text() == "3"
     fresh.screenshot(path=str(ARTIFACTS / "desktop-ended-recap.png"), full_page=True)
+
+
+def test_it_shows_times_in_the_viewers_time_zone(server: str, browser, room: Room) -> None:  # type: ignore[no-untyped-def]
+    actions.end_room(room=room)
+    Room.objects.filter(pk=room.pk).update(ended_at=datetime(2026, 3, 1, 12, 5, tzinfo=UTC))
+    tokyo = page_as(browser, server, locale="en-US", timezone="Asia/Tokyo")
+    tokyo.goto(f"{server}/rooms/{room.slug}/")
+    ended = tokyo.locator(".recap time")
+    tokyo.wait_for_function("() => !document.querySelector('.recap time').textContent.includes('UTC')")
+    assert ended.inner_text() == "Mar 1, 2026, 9:05 PM"  # 12:05 UTC is 21:05 in Tokyo
+    paris = page_as(browser, server, locale="fr-FR", timezone="Europe/Paris")
+    paris.goto(f"{server}/rooms/{room.slug}/")
+    paris.wait_for_function("() => !document.querySelector('.recap time').textContent.includes('UTC')")
+    assert paris.locator(".recap time").inner_text() == "1 mars 2026, 13:05"
