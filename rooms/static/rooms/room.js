@@ -163,6 +163,10 @@ function renderYou() {
   $("stage-controls").hidden = !(seat && live);
   $("host-panel").hidden = !(isHost() && live);
   $("request-join").hidden = !(you.role === "viewer" && live);
+  if (seat) {
+    $("request-join").disabled = false; // a later "Request to join" after leaving asks anew
+    $("request-status").textContent = "";
+  }
   $("offer").hidden = !(you.offer !== null && you.offer !== undefined && seat === null && live);
   if (you.whip) renderStudio(you.whip);
   ownTools.hidden = !(seat && live);
@@ -513,6 +517,7 @@ $("request-join").addEventListener("click", async () => {
   try {
     await socket.send("seat.request");
     status.textContent = gettext("Asked the host.");
+    $("request-join").disabled = true; // asked once; the host's invite comes as an offer
   } catch (error) {
     status.textContent = error.message || error.code;
   }
