@@ -125,6 +125,9 @@ FR: dict[str, str | tuple[str, str]] = {
     "Add a comment…": "Ajouter un commentaire…",
     "This browser cannot use a camera on this page.": "Ce navigateur ne peut pas utiliser de caméra sur cette page.",
     "Getting your seat ready…": "Préparation de votre place…",
+    "Your seat is live from another tab or app.": (
+        "Votre place est déjà en direct depuis un autre onglet ou une autre application."
+    ),
     "New token. The old one no longer works.": "Nouveau jeton. L'ancien ne fonctionne plus.",
     "Could not change the token: %(reason)s": "Impossible de changer le jeton : %(reason)s",
     "Invite %(name)s": "Inviter %(name)s",

@@ -224,7 +224,8 @@ def set_publishing(*, room_id: int, index: int, publishing: bool) -> bool:
 def rotate_publish_token(*, room: Room, user: AnyUser) -> tuple[Seat, str | None]:
     """A seat holder replaces their WHIP bearer token (the studio's "New token"): the old one stops
     working at once. Returns the seat, holding the new token, and the old token (the media relay
-    ends a stream published with it). Nothing anyone else sees changes, so nothing is published."""
+    ends a stream published with it). Nothing anyone else sees changes: only the holder's own
+    sockets get `seat.token` with the new one."""
     holder = require_user(user)
     with locked_live_room(room) as locked:
         seat = locked.seats.filter(user=holder).first()
@@ -233,4 +234,6 @@ def rotate_publish_token(*, room: Room, user: AnyUser) -> tuple[Seat, str | None
         old = seat.publish_token
         seat.publish_token = new_publish_token()
         seat.save(update_fields=["publish_token"])
+        # the holder's other tabs learn the new token too, or their Go live would fail with the old one
+        send_to_user(locked, holder.pk, {"type": "seat.token", "index": seat.index, "whip": whip_data(locked, seat)})
         return seat, old

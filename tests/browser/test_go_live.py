@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rooms.models import Room
+from rooms.models import Room, Seat, new_publish_token
 from tests.browser.conftest import ARTIFACTS, open_room, page_as
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,21 +63,35 @@ def test_it_lets_a_guest_go_live_first_time_and_again_after_rejoining(  # type: 
     guest.screenshot(path=str(ARTIFACTS / "guest-live-again.png"))
 
 
-def test_it_shows_why_go_live_failed_until_the_next_try(server: str, browser, room: Room, alice) -> None:  # type: ignore[no-untyped-def]
+def test_it_goes_live_with_a_token_made_in_another_tab(server: str, browser, room: Room, alice) -> None:  # type: ignore[no-untyped-def]
     host = page_as(browser, server, alice)
     open_room(host, f"{server}/rooms/{room.slug}/")
-    # the studio in another tab makes a new token: this page's one no longer works
+    # the studio in another tab makes a new token: this page hears of it (seat.token)
     studio = page_as(browser, server, alice)
     open_room(studio, f"{server}/rooms/{room.slug}/")
     studio.click("#studio summary")
     studio.click("#rotate-token")
     studio.wait_for_selector("#token-status:has-text('New token')", timeout=5000)
+    token = Seat.objects.get(room=room, index=0).publish_token
+    host.wait_for_function("(token) => document.querySelector('#whip-token').textContent === token", arg=token)
+    go_live_at_once(host)
+    # the other tab knows the seat is live: its Go live is off, and says why
+    studio.wait_for_selector("#go-live[disabled]", state="attached", timeout=5000)
+    assert "another tab" in studio.inner_text("#publish-status")
+
+
+def test_it_shows_why_go_live_failed_until_the_next_try(server: str, browser, room: Room, alice) -> None:  # type: ignore[no-untyped-def]
+    host = page_as(browser, server, alice)
+    open_room(host, f"{server}/rooms/{room.slug}/")
+    # the token changes where this page cannot hear it (the database, as another deployment's
+    # rotation would): the page's WHIP request is refused
+    Seat.objects.filter(room=room, index=0).update(publish_token=new_publish_token())
 
     host.click(ENABLED_GO_LIVE, timeout=5000)
     error = host.locator("#publish-error")
     error.wait_for(state="visible", timeout=20_000)
     said = error.inner_text()
-    assert said.strip()
+    assert said.startswith("Could not go live")
     host.wait_for_timeout(1500)
     assert error.is_visible()  # not blanked by the clean-up
     assert error.inner_text() == said

@@ -52,3 +52,17 @@ async def test_it_sends_a_new_token_each_time_the_seat_is_taken(room: Room, alic
     assert again["whip"]["token"] != first["whip"]["token"]
     assert again["whip"]["token"] == await sync_to_async(token_of)(room, 2)
     await viewer.close()
+
+
+async def test_it_sends_the_rotated_token_to_the_holders_other_tabs(room: Room, alice, carol) -> None:
+    tab, other_tab, viewer = await join(room, alice), await join(room, alice), await join(room, carol)
+    old = tab.state["you"]["whip"]["token"]
+    seat, _old = await sync_to_async(seats.rotate_publish_token)(room=room, user=alice)
+    for peer in (tab, other_tab):
+        frame = await peer.recv("seat.token")
+        assert frame["index"] == 0
+        assert frame["whip"]["token"] == seat.publish_token != old
+    assert (await viewer.ask("reaction.send", kind="heart"))["type"] == "ack"
+    assert [frame["type"] for frame in viewer._held] == []  # nothing for anyone else
+    for peer in (tab, other_tab, viewer):
+        await peer.close()

@@ -145,15 +145,19 @@ function renderRoom() {
 function renderGoLive() {
   const seat = mySeat();
   const canCapture = Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
-  const ready = Boolean(seat && isLive() && state.you.whip && !publisher && !starting && canCapture);
+  const elsewhere = Boolean(seat && seat.publishing && !publisher && !starting); // another tab, OBS or FFmpeg
+  const ready = Boolean(seat && isLive() && state.you.whip && !publisher && !starting && canCapture && !elsewhere);
   const button = $("go-live");
   button.disabled = !ready;
   button.hidden = Boolean(publisher);
   const status = $("publish-status");
-  if (!canCapture) status.textContent = gettext("This browser cannot use a camera on this page.");
-  else if (seat && !state.you.whip && !publisher) status.textContent = gettext("Getting your seat ready…");
+  let waiting = "";
+  if (!canCapture) waiting = gettext("This browser cannot use a camera on this page.");
+  else if (elsewhere) waiting = gettext("Your seat is live from another tab or app.");
+  else if (seat && !state.you.whip && !publisher) waiting = gettext("Getting your seat ready…");
+  if (waiting) status.textContent = waiting;
   else if (status.dataset.waiting) status.textContent = "";
-  status.dataset.waiting = seat && !state.you.whip ? "1" : "";
+  status.dataset.waiting = waiting ? "1" : "";
 }
 
 function renderYou() {
