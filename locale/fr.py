@@ -116,6 +116,10 @@ FR: dict[str, str | tuple[str, str]] = {
         "Puis passez en live (une mire et un son de test ; remplacez les deux entrées <code>-f lavfi -i …</code> "
         "par votre caméra et votre micro, par exemple <code>-f v4l2 -i /dev/video0 -f pulse -i default</code>) :"
     ),
+    # liverooms/forms.py, once its help text goes through gettext (see the merge note of #13)
+    "Up to %(max)d characters: letters a to z, digits, and . _ -": (
+        "Jusqu'à %(max)d caractères : lettres de a à z, chiffres, et . _ -"
+    ),
     # room.js, socket.js, studio.js (djangojs domain)
     "Mute %(name)s's mic": "Couper le micro de %(name)s",
     "Turn off %(name)s's camera": "Couper la caméra de %(name)s",
