@@ -228,7 +228,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-LANGUAGE_CODE = "en-us"
+# English and French, chosen from the browser's Accept-Language (or the switcher's cookie).
+# The compiled catalogues (locale/*/LC_MESSAGES/*.mo) are committed: no gettext tools needed.
+# Times are stored in UTC; pages show them in the viewer's own time zone (the browser formats them).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"), "django.middleware.locale.LocaleMiddleware"
+)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

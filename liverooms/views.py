@@ -1,4 +1,4 @@
-"""Site-wide pages: home, sign-up and log-in. Room pages live in the rooms app."""
+"""Site-wide pages: home, sign-up, log-in and not found. Room pages live in the rooms app."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ from rooms.queries import live_rooms
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"form": GoLiveForm(), "rooms": live_rooms()})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The branded 404: what there is instead (the lives on now)."""
+    return render(request, "404.html", {"rooms": live_rooms(limit=6)}, status=404)
 
 
 @require_http_methods(["GET", "POST"])

@@ -2,7 +2,8 @@
 
 Each function takes the room and the acting user, checks the caller's right under the room's
 row lock, writes, and publishes: `seat.updated` to everyone (in the room's ordered stream), or an
-ephemeral `seat.requested` / `seat.offered` / `seat.declined` to the one user it concerns.
+ephemeral `seat.requested` / `seat.offered` / `seat.declined` / `seat.token` to the one user it
+concerns.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def _publish(room: Room, seat: Seat) -> Seat:
     return seat
 
 
+def whip_data(room: Room, seat: Seat) -> dict[str, str | None]:
+    """Where and how the seat's holder publishes: `room.state` → `you.whip` and `seat.token`."""
+    return {"url": f"/rooms/{room.slug}/whip", "token": seat.publish_token}
+
+
 def _sit(room: Room, seat: Seat, user: User) -> Seat:
     seat.user, seat.camera, seat.mic, seat.publishing = user, True, True, False
     seat.publish_token = new_publish_token()
@@ -41,7 +47,11 @@ def _sit(room: Room, seat: Seat, user: User) -> Seat:
     seat.save(update_fields=["user", "camera", "mic", "publishing", "publish_token", "seen_at"])
     SeatRequest.objects.filter(room=room, user=user).delete()
     SeatInvite.objects.filter(room=room, user=user).delete()
-    return _publish(room, seat)
+    _publish(room, seat)
+    # The new holder's own way to publish, after the `seat.updated` that seats them (both after
+    # commit, in this order): their page can go live at once, without a new `room.state`.
+    send_to_user(room, user.pk, {"type": "seat.token", "index": seat.index, "whip": whip_data(room, seat)})
+    return seat
 
 
 def _vacate(room: Room, seat: Seat) -> Seat:
@@ -214,7 +224,8 @@ def set_publishing(*, room_id: int, index: int, publishing: bool) -> bool:
 def rotate_publish_token(*, room: Room, user: AnyUser) -> tuple[Seat, str | None]:
     """A seat holder replaces their WHIP bearer token (the studio's "New token"): the old one stops
     working at once. Returns the seat, holding the new token, and the old token (the media relay
-    ends a stream published with it). Nothing anyone else sees changes, so nothing is published."""
+    ends a stream published with it). Nothing anyone else sees changes: only the holder's own
+    sockets get `seat.token` with the new one."""
     holder = require_user(user)
     with locked_live_room(room) as locked:
         seat = locked.seats.filter(user=holder).first()
@@ -223,4 +234,6 @@ def rotate_publish_token(*, room: Room, user: AnyUser) -> tuple[Seat, str | None
         old = seat.publish_token
         seat.publish_token = new_publish_token()
         seat.save(update_fields=["publish_token"])
+        # the holder's other tabs learn the new token too, or their Go live would fail with the old one
+        send_to_user(locked, holder.pk, {"type": "seat.token", "index": seat.index, "whip": whip_data(locked, seat)})
         return seat, old

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from comments.models import VISIBLE, Comment
@@ -13,7 +15,7 @@ from liverooms.errors import ActionError
 from liverooms.throttles import in_words
 from rooms import actions, limits
 from rooms.forms import GoLiveForm
-from rooms.models import Room
+from rooms.models import Room, RoomStats
 from rooms.queries import live_rooms
 
 RECENT_COMMENTS = 50
@@ -52,17 +54,51 @@ def create(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def duration_in_words(seconds: int) -> str:
+    """How long a live lasted: "1 h 05 min", "12 min", "40 s"."""
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+    if minutes:
+        return ngettext("%(minutes)d min", "%(minutes)d min", minutes) % {"minutes": minutes}
+    return ngettext("%(seconds)d s", "%(seconds)d s", secs) % {"seconds": secs}
+
+
+def recap(room: Room) -> dict[str, object]:
+    """The ended page's figures: how long it lasted, its peak audience, its visible comments."""
+    began = room.started_at or room.created_at
+    lasted = int(((room.ended_at or began) - began).total_seconds())
+    stats = RoomStats.objects.filter(room=room).first()
+    return {
+        "duration": duration_in_words(lasted),
+        "peak_viewers": stats.peak_viewers if stats else 0,
+        "comments": Comment.objects.filter(room=room, removed_at__isnull=True).count(),
+    }
+
+
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The room page. The server renders the seats and recent comments (readable without
-    JavaScript); rooms/static/rooms/room.js then keeps it live from the room's websocket."""
+    JavaScript); rooms/static/rooms/room.js then keeps it live from the room's websocket. An
+    ended room shows its recap and other lives instead."""
     room = get_object_or_404(Room.objects.select_related("host"), slug=slug)
+    if room.status == Room.Status.ENDED:
+        others = [other for other in live_rooms(limit=7) if other.pk != room.pk][:6]
+        return render(request, "rooms/room.html", {"room": room, "recap": recap(room), "other_rooms": others})
     if request.user.pk == room.host_id:
         actions.note_host_seen(room=room)
-    seats = room.seats.select_related("user").order_by("index")
+    seats = list(room.seats.select_related("user").order_by("index"))
     recent = (
         Comment.objects.filter(VISIBLE, room=room)
         .select_related("author")
         .order_by("-created_at", "-id")[:RECENT_COMMENTS]
     )
-    return render(request, "rooms/room.html", {"room": room, "seats": seats, "comments": reversed(recent)})
+    context = {
+        "room": room,
+        "seats": seats,
+        "comments": reversed(recent),
+        "seated": sum(1 for seat in seats if seat.user_id is not None),
+        "on_air": any(seat.publishing for seat in seats),
+    }
+    return render(request, "rooms/room.html", context)

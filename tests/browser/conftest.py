@@ -61,9 +61,23 @@ def browser(server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             chromium.close()
 
 
-def page_as(browser: Any, server: str, user: Any = None) -> Any:
-    """A fresh browser context signed in as `user` (anonymous if None)."""
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
+def page_as(
+    browser: Any,
+    server: str,
+    user: Any = None,
+    *,
+    locale: str | None = None,
+    viewport: dict | None = None,
+    timezone: str | None = None,
+) -> Any:
+    """A fresh browser context signed in as `user` (anonymous if None), in `locale` (its
+    Accept-Language and navigator.language) and `timezone` (Chromium's defaults if None)."""
+    options: dict[str, Any] = {"viewport": viewport or {"width": 1100, "height": 900}}
+    if locale is not None:
+        options["locale"] = locale
+    if timezone is not None:
+        options["timezone_id"] = timezone
+    context = browser.new_context(**options)
     if user is not None:
         context.add_cookies([{"name": "sessionid", "value": session_cookie(user), "url": server}])
     page = context.new_page()

@@ -67,6 +67,7 @@ def test_ffmpeg_goes_live_with_the_studios_command_and_chromium_plays_it(  # typ
     studio = page_as(browser, server, alice)
     open_room(studio, f"{server}/rooms/{room.slug}/")
     studio.click("#studio summary")
+    studio.click("#reveal-token")  # the token is hidden until asked for
     cert_command = studio.inner_text("#cert-command")
     command = studio.inner_text("#ffmpeg-command")
     token = Seat.objects.get(room=room, index=0).publish_token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -38,7 +39,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
         for name, role in DEMO_USERS:
             self.stdout.write(f"  {name:<6} {role}")
-        self.stdout.write(f"Demo room: http://127.0.0.1:8000/rooms/{room.slug}/")
+        # `make run` serves on $(HOST):$(PORT); `make run PORT=9000` (or PORT in the environment) reaches here
+        host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
+        self.stdout.write(f"Demo room: http://{host}:{port}/rooms/{room.slug}/")
 
     def _user(self, username: str) -> User:
         user, created = User.objects.get_or_create(username=username)

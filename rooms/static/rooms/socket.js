@@ -1,12 +1,16 @@
 // The room websocket: reconnects by itself with back-off and resumes after the last `seq` seen,
 // so a dropped connection loses nothing. Frames go to `onFrame`; `send` returns a promise of
-// the server's `ack` (or rejects with its `error`).
+// the server's `ack` (or rejects with its `error`). `fresh()` returning true makes the next
+// reconnect ask for a new room.state instead of resuming.
+
+import { gettext } from "./i18n.js";
 
 export class RoomSocket {
-  constructor(slug, { onFrame, onStatus }) {
+  constructor(slug, { onFrame, onStatus, fresh = () => false }) {
     this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/rooms/${slug}/`;
     this.onFrame = onFrame;
     this.onStatus = onStatus;
+    this.fresh = fresh;
     this.lastSeq = null;
     this.pending = new Map();
     this.nextRef = 1;
@@ -16,6 +20,7 @@ export class RoomSocket {
   }
 
   open() {
+    if (this.lastSeq !== null && this.fresh()) this.lastSeq = null;
     const url = this.lastSeq === null ? this.url : `${this.url}?after=${this.lastSeq}`;
     const ws = new WebSocket(url);
     this.ws = ws;
@@ -25,10 +30,11 @@ export class RoomSocket {
     });
     ws.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
     ws.addEventListener("close", () => {
-      for (const { reject } of this.pending.values()) reject({ code: "disconnected", message: "Connection lost; try again." });
+      const message = gettext("Connection lost; try again.");
+      for (const { reject } of this.pending.values()) reject({ code: "disconnected", message });
       this.pending.clear();
       if (this.closed) return;
-      this.onStatus("Reconnecting…");
+      this.onStatus(gettext("Reconnecting…"));
       setTimeout(() => this.open(), this.delay);
       this.delay = Math.min(this.delay * 2, 8000);
     });
@@ -53,7 +59,7 @@ export class RoomSocket {
     const ref = `r${this.nextRef++}`;
     return new Promise((resolve, reject) => {
       if (this.ws.readyState !== WebSocket.OPEN) {
-        reject({ code: "disconnected", message: "Not connected; try again in a moment." });
+        reject({ code: "disconnected", message: gettext("Not connected; try again in a moment.") });
         return;
       }
       this.pending.set(ref, { resolve, reject });

@@ -1,0 +1,283 @@
+"""French for liverooms: the source of locale/fr/LC_MESSAGES/*.po.
+
+`python locale/fr.py` rewrites both .po files from makemessages' output (their msgids) and
+the translations below, then compiles the .mo files in pure Python (no gettext tools). Both the
+.po and the .mo are committed, so a fresh machine serves French without msgfmt.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import struct
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+FR: dict[str, str | tuple[str, str]] = {
+    # pages (django domain)
+    "%(hours)d h %(minutes)02d min": "%(hours)d h %(minutes)02d min",
+    "%(minutes)d min": ("%(minutes)d min", "%(minutes)d min"),
+    "%(seconds)d s": ("%(seconds)d s", "%(seconds)d s"),
+    "Not found": "Introuvable",
+    "There is nothing here": "Il n'y a rien ici",
+    "This live may have been removed, or the address is mistyped.": (
+        "Ce live a peut-être été supprimé, ou l'adresse comporte une faute de frappe."
+    ),
+    "See who is live": "Voir qui est en live",
+    "Skip to the content": "Aller au contenu",
+    "Account": "Compte",
+    "Moderation": "Modération",
+    "Log out": "Se déconnecter",
+    "Log in": "Se connecter",
+    "Sign up": "S'inscrire",
+    "Go live": "Passer en live",
+    "Title": "Titre",
+    "What's this live about?": "De quoi parle ce live ?",
+    '<a href="%(login_url)s">Log in</a> or <a href="%(signup_url)s">sign up</a> to go live.': (
+        '<a href="%(login_url)s">Connectez-vous</a> ou <a href="%(signup_url)s">inscrivez-vous</a> pour passer en live.'
+    ),
+    "New here?": "Nouveau ici ?",
+    "Already have an account?": "Vous avez déjà un compte ?",
+    "Too many attempts": "Trop de tentatives",
+    "%(doing)s is paused for a while to keep accounts safe.": (
+        "%(doing)s : en pause pour un moment, pour protéger les comptes."
+    ),
+    "Try again %(when)s.": "Réessayez %(when)s.",
+    "If you did not make these attempts, someone else may have tried from your network or on your account. "
+    "Your password still works once the pause ends.": (
+        "Si ces tentatives ne viennent pas de vous, quelqu'un d'autre a pu essayer depuis votre réseau ou sur "
+        "votre compte. Votre mot de passe fonctionnera à nouveau à la fin de la pause."
+    ),
+    "Back to the home page": "Retour à l'accueil",
+    "Other lives now": "D'autres lives en ce moment",
+    "Live now": "En live maintenant",
+    "%(seated)s of 4 on stage": ("%(seated)s sur 4 sur scène", "%(seated)s sur 4 sur scène"),
+    "%(viewers)s watching": ("%(viewers)s spectateur", "%(viewers)s spectateurs"),
+    "Nobody is live right now.": "Personne n'est en live pour le moment.",
+    "Ended": "Terminé",
+    "This live by @%(host)s has ended.": "Ce live de @%(host)s est terminé.",
+    "Duration": "Durée",
+    "Peak viewers": "Pic de spectateurs",
+    "Comments": "Commentaires",
+    "LIVE": "EN DIRECT",
+    "Starting soon": "Bientôt en direct",
+    "mic off": "micro coupé",
+    "camera off": "caméra coupée",
+    "Tap for sound": "Activer le son",
+    "Your seat": "Votre place",
+    "Mic": "Micro",
+    "Camera": "Caméra",
+    "Leave the stage": "Quitter la scène",
+    "End live": "Terminer le live",
+    "Comment": "Commentaire",
+    "Connecting…": "Connexion…",
+    "Log in to comment": "Connectez-vous pour commenter",
+    "Send": "Envoyer",
+    "Send a heart": "Envoyer un cœur",
+    "Log in to comment.": "Connectez-vous pour commenter.",
+    "The host invited you on stage.": "L'hôte vous invite sur scène.",
+    "Join the stage": "Monter sur scène",
+    "Not now": "Pas maintenant",
+    "Request to join": "Demander à monter sur scène",
+    "Host": "Hôte",
+    "Asking to join": "Demandes pour monter sur scène",
+    "Invite by username": "Inviter par nom d'utilisateur",
+    "Invite": "Inviter",
+    "Turn comments off": "Désactiver les commentaires",
+    "Turn comments on": "Activer les commentaires",
+    "You are on stage": "Vous êtes sur scène",
+    "Go live from OBS or FFmpeg instead": "Passer en live depuis OBS ou FFmpeg",
+    "WHIP URL:": "URL WHIP :",
+    "Copy the URL": "Copier l'URL",
+    "Bearer token:": "Jeton (Bearer) :",
+    "Show the token": "Afficher le jeton",
+    "Hide the token": "Masquer le jeton",
+    "Copy the token": "Copier le jeton",
+    "New token": "Nouveau jeton",
+    "Keep the token secret: it lets anyone publish to your seat. A new token ends any stream still using the "
+    "old one.": (
+        "Gardez ce jeton secret : il permet à n'importe qui de diffuser sur votre place. Un nouveau jeton coupe "
+        "tout flux qui utilise encore l'ancien."
+    ),
+    "OBS (30 or newer)": "OBS (30 ou plus récent)",
+    "FFmpeg (8.0 or newer)": "FFmpeg (8.0 ou plus récent)",
+    "FFmpeg needs a P-256 certificate for the encrypted connection (some FFmpeg builds make a P-224 one, which "
+    "this server refuses). Make one once:": (
+        "FFmpeg a besoin d'un certificat P-256 pour la connexion chiffrée (certaines versions de FFmpeg en "
+        "créent un en P-224, que ce serveur refuse). Créez-le une fois :"
+    ),
+    "Copy the command": "Copier la commande",
+    "Certificate command": "Commande du certificat",
+    "FFmpeg command": "Commande FFmpeg",
+    "Then go live (a test picture and tone; put your camera and microphone in place of the two <code>-f lavfi "
+    "-i …</code> inputs, e.g. <code>-f v4l2 -i /dev/video0 -f pulse -i default</code>):": (
+        "Puis passez en live (une mire et un son de test ; remplacez les deux entrées <code>-f lavfi -i …</code> "
+        "par votre caméra et votre micro, par exemple <code>-f v4l2 -i /dev/video0 -f pulse -i default</code>) :"
+    ),
+    # liverooms/forms.py, once its help text goes through gettext (see the merge note of #13)
+    "Up to %(max)d characters: letters a to z, digits, and . _ -": (
+        "Jusqu'à %(max)d caractères : lettres de a à z, chiffres, et . _ -"
+    ),
+    # room.js, socket.js, studio.js (djangojs domain)
+    "Mute %(name)s's mic": "Couper le micro de %(name)s",
+    "Turn off %(name)s's camera": "Couper la caméra de %(name)s",
+    "Remove %(name)s from the stage": "Retirer %(name)s de la scène",
+    "This live has ended.": "Ce live est terminé.",
+    "The host turned comments off.": "L'hôte a désactivé les commentaires.",
+    "Add a comment…": "Ajouter un commentaire…",
+    "This browser cannot use a camera on this page.": "Ce navigateur ne peut pas utiliser de caméra sur cette page.",
+    "Getting your seat ready…": "Préparation de votre place…",
+    "Your seat is live from another tab or app.": (
+        "Votre place est déjà en direct depuis un autre onglet ou une autre application."
+    ),
+    "New token. The old one no longer works.": "Nouveau jeton. L'ancien ne fonctionne plus.",
+    "Could not change the token: %(reason)s": "Impossible de changer le jeton : %(reason)s",
+    "Invite %(name)s": "Inviter %(name)s",
+    "Nobody yet.": "Personne pour l'instant.",
+    "%(count)s new comment. Latest: %(latest)s": (
+        "%(count)s nouveau commentaire. Le dernier : %(latest)s",
+        "%(count)s nouveaux commentaires. Le dernier : %(latest)s",
+    ),
+    "%(count)s watching": ("%(count)s spectateur", "%(count)s spectateurs"),
+    "Video unavailable: %(reason)s": "Vidéo indisponible : %(reason)s",
+    "Starting camera…": "Démarrage de la caméra…",
+    "You are no longer on stage.": "Vous n'êtes plus sur scène.",
+    "You are live.": "Vous êtes en direct.",
+    "Could not go live: %(reason)s": "Impossible de passer en live : %(reason)s",
+    "Asked the host.": "Demande envoyée à l'hôte.",
+    "Copied.": "Copié.",
+    "Could not copy: select the text and copy it yourself.": "Copie impossible : sélectionnez le texte et copiez-le.",
+    "End this live for everyone?": "Terminer ce live pour tout le monde ?",
+    "Turn sound off": "Couper le son",
+    "Connection lost; try again.": "Connexion perdue ; réessayez.",
+    "Reconnecting…": "Reconnexion…",
+    "Not connected; try again in a moment.": "Pas connecté ; réessayez dans un instant.",
+    "Settings → Stream → Service": "Paramètres → Stream → Service",
+    "Server": "Serveur",
+    "Bearer Token": "Jeton du porteur",
+    "Output → Video Encoder": "Sortie → Encodeur vidéo",
+    "x264 (H.264; OBS sends Opus audio over WHIP by itself)": (
+        "x264 (H.264 ; OBS envoie lui-même l'audio en Opus par WHIP)"
+    ),
+    "Rate Control / Bitrate": "Contrôle du débit / Débit",
+    "Keyframe Interval": "Intervalle d'images clés",
+    "Profile / Tune": "Profil / Réglage",
+}
+
+HEADER = (
+    "Project-Id-Version: liverooms\n"
+    "Language: fr\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: text/plain; charset=UTF-8\n"
+    "Content-Transfer-Encoding: 8bit\n"
+    "Plural-Forms: nplurals=2; plural=(n > 1);\n"
+)
+
+
+def read_po(path: Path) -> list[tuple[str, str | None, list[str]]]:
+    """(msgid, msgid_plural, msgstrs) of each entry of a .po file (no msgctxt used here)."""
+    entries: list[tuple[str, str | None, list[str]]] = []
+    current: dict[str, list[str]] = {}
+    key = ""
+
+    def flush() -> None:
+        if "msgid" in current:
+            msgid = "".join(current["msgid"])
+            plural = "".join(current["msgid_plural"]) if "msgid_plural" in current else None
+            strs = [
+                "".join(current[k]) for k in sorted((k for k in current if k.startswith("msgstr")), key=lambda k: k)
+            ]
+            entries.append((msgid, plural, strs))
+        current.clear()
+
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            flush()
+            continue
+        if line.startswith("#"):
+            continue
+        match = re.match(r'^(msgid_plural|msgid|msgstr(?:\[\d\])?)\s+(".*")$', line)
+        if match:
+            if match.group(1) == "msgid" and "msgid" in current:
+                flush()
+            key = match.group(1)
+            current[key] = [ast.literal_eval(match.group(2))]
+        elif line.startswith('"'):
+            current[key].append(ast.literal_eval(line))
+    flush()
+    return entries
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def write_po(path: Path, msgids: list[tuple[str, str | None]]) -> list[str]:
+    """Write the French .po for these msgids; return those with no translation."""
+    missing = []
+    lines = ['msgid ""', 'msgstr ""'] + [quote(part + "\n") for part in HEADER.splitlines()]
+    for msgid, plural in msgids:
+        if not msgid:
+            continue
+        french = FR.get(msgid)
+        if french is None:
+            missing.append(msgid)
+        lines.append("")
+        lines.append(f"msgid {quote(msgid)}")
+        if plural is not None:
+            forms = french if isinstance(french, tuple) else (french or "", french or "")
+            lines.append(f"msgid_plural {quote(plural)}")
+            lines += [f"msgstr[{n}] {quote(form)}" for n, form in enumerate(forms)]
+        else:
+            lines.append(f"msgstr {quote(french if isinstance(french, str) else '')}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return missing
+
+
+def compile_mo(po: Path) -> bytes:
+    """The GNU .mo for a .po (what msgfmt makes), in pure Python."""
+    catalog: dict[bytes, bytes] = {}
+    for msgid, plural, strs in read_po(po):
+        if plural is None:
+            key, value = msgid, strs[0] if strs else ""
+        else:
+            key, value = msgid + "\0" + plural, "\0".join(strs)
+        if msgid and not value.replace("\0", ""):
+            continue  # untranslated: gettext falls back to the English
+        catalog[key.encode()] = value.encode()
+    keys = sorted(catalog)
+    ids = b"".join(k + b"\0" for k in keys)
+    strs = b"".join(catalog[k] + b"\0" for k in keys)
+    count = len(keys)
+    start = 7 * 4 + 16 * count
+    offsets_id, offsets_str, at = [], [], 0
+    for k in keys:
+        offsets_id.append((len(k), start + at))
+        at += len(k) + 1
+    at = 0
+    for k in keys:
+        offsets_str.append((len(catalog[k]), start + len(ids) + at))
+        at += len(catalog[k]) + 1
+    out = struct.pack("<7I", 0x950412DE, 0, count, 7 * 4, 7 * 4 + 8 * count, 0, 0)
+    out += b"".join(struct.pack("<2I", *pair) for pair in offsets_id)
+    out += b"".join(struct.pack("<2I", *pair) for pair in offsets_str)
+    return out + ids + strs
+
+
+def main() -> int:
+    missing: list[str] = []
+    for domain in ("django", "djangojs"):
+        po = HERE / "fr" / "LC_MESSAGES" / f"{domain}.po"
+        msgids = [(msgid, plural) for msgid, plural, _strs in read_po(po)]
+        missing += write_po(po, msgids)
+        po.with_suffix(".mo").write_bytes(compile_mo(po))
+    for msgid in missing:
+        print(f"untranslated: {msgid!r}", file=sys.stderr)
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
