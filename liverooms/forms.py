@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
+from django.utils.translation import gettext as _
 
 from liverooms.usernames import USERNAME_MAX, username_problem
 
@@ -16,7 +17,7 @@ class SignupForm(UserCreationForm[User]):
         super().__init__(*args, **kwargs)
         field = self.fields["username"]
         field.widget.attrs["maxlength"] = str(USERNAME_MAX)
-        field.help_text = f"Up to {USERNAME_MAX} characters: letters a to z, digits, and . _ -"
+        field.help_text = _("Up to %(max)d characters: letters a to z, digits, and . _ -") % {"max": USERNAME_MAX}
 
     def clean_username(self) -> str:
         username: str = self.cleaned_data["username"]

@@ -166,7 +166,7 @@ function renderYou() {
   const live = isLive();
   $("stage-controls").hidden = !(seat && live);
   $("host-panel").hidden = !(isHost() && live);
-  $("request-join").hidden = !(you.role === "viewer" && live);
+  $("request-join").hidden = !((you.role === "viewer" || you.role === "moderator") && live);
   if (seat) {
     $("request-join").disabled = false; // a later "Request to join" after leaving asks anew
     $("request-status").textContent = "";
@@ -334,7 +334,7 @@ function gainedOrLost(seat) {
   const mine = me && seat.user && seat.user.id === me.id;
   if (mine) {
     if (state.you.seat !== seat.index) state.you.seat = seat.index;
-    if (state.you.role === "viewer") state.you.role = "guest";
+    if (state.you.role === "viewer" || state.you.role === "moderator") state.you.role = "guest";
     state.you.offer = null;
   } else if (state.you.seat === seat.index) {
     // left or removed: stop publishing; the token went with the seat
