@@ -30,7 +30,9 @@ def hold_word() -> None:
     Endpoint.objects.create(url="http://127.0.0.1:9/hook", event_types=["comment.created", "comment.held"])
 
 
-async def test_a_held_comment_is_seen_by_its_author_and_the_host_only_until_approved(room: Room, alice, bob, carol) -> None:
+async def test_a_held_comment_is_seen_by_its_author_and_the_host_only_until_approved(
+    room: Room, alice, bob, carol
+) -> None:
     await sync_to_async(hold_word)()
     host, author, other = await join(room, alice), await join(room, carol), await join(room, bob)
     answer = await author.ask("comment.post", text=HELD)
