@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 
 from liverooms.webhooks import outbox
+from rooms import catalogue
 from rooms.models import Room, RoomEvent
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ def append_events(room: Room, events: list[tuple[str, dict[str, Any]]]) -> list[
         raise RuntimeError("append_event must run inside the transaction of the change it describes")
     if not events:
         return []
+    for event_type, fields in events:
+        catalogue.check(event_type, fields, stream=True)
     Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + len(events))
     last_seq = Room.objects.values_list("last_seq", flat=True).get(pk=room.pk)
     room.last_seq = last_seq
@@ -121,12 +124,14 @@ def redact(room: Room, replacements: dict[str, Callable[[str], dict[str, Any]]])
 
 def send_to_user(room: Room, user_id: int, frame: dict[str, Any]) -> None:
     """After commit, send an ephemeral frame (no `seq`) to one user's sockets in the room."""
+    catalogue.check(frame["type"], frame, stream=False)
     message = {"type": "room.direct", "user_id": user_id, "text": to_text(frame)}
     transaction.on_commit(lambda: _group_send(room.pk, message))
 
 
 def send_to_users(room: Room, user_ids: list[int], frame: dict[str, Any]) -> None:
     """`send_to_user` for several users at once (one message to the room's group)."""
+    catalogue.check(frame["type"], frame, stream=False)
     message = {"type": "room.direct", "user_ids": sorted(set(user_ids)), "text": to_text(frame)}
     transaction.on_commit(lambda: _group_send(room.pk, message))
 

@@ -43,7 +43,7 @@ def test_a_rolled_back_event_is_neither_stored_nor_sent(room: Room, django_captu
     with django_capture_on_commit_callbacks() as callbacks:
         try:
             with transaction.atomic():
-                append_event(room, "room.updated", {})
+                append_event(room, "room.updated", {"room": {}})
                 raise RuntimeError("the change failed")
         except RuntimeError:
             pass
@@ -56,4 +56,4 @@ def test_a_rolled_back_event_is_neither_stored_nor_sent(room: Room, django_captu
 @pytest.mark.django_db(transaction=True)
 def test_it_refuses_to_publish_outside_a_transaction(room: Room) -> None:
     with pytest.raises(RuntimeError, match="inside the transaction"):
-        append_event(room, "room.updated", {})
+        append_event(room, "room.updated", {"room": {}})
