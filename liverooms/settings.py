@@ -215,6 +215,11 @@ MEDIA_CONNECT_TIMEOUT = env_float("MEDIA_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 # Distinct ICE candidates of one offer the relay tries; try private/loopback ones from any client.
 MEDIA_MAX_ICE_CANDIDATES = env_int("MEDIA_MAX_ICE_CANDIDATES", 20, minimum=1)
 MEDIA_ALLOW_PRIVATE_CANDIDATES = env_bool("MEDIA_ALLOW_PRIVATE_CANDIDATES", False)
+# Who is speaking (RTP audio-level extension): a seat speaks once its packets stay at or above
+# SPEAKING_LEVEL_DBOV for SPEAKING_START_MS, and stops after SPEAKING_STOP_MS without.
+SPEAKING_LEVEL_DBOV = env_float("SPEAKING_LEVEL_DBOV", -50.0, minimum=-127.0)
+SPEAKING_START_MS = env_int("SPEAKING_START_MS", 100, minimum=0)
+SPEAKING_STOP_MS = env_int("SPEAKING_STOP_MS", 500, minimum=20)
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 

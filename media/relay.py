@@ -38,6 +38,7 @@ from media.dtls import explain_failure
 from media.h264 import ParameterSets, is_h264_keyframe
 from media.passthrough import FrameSink, SlotTrack, install_sink, pack_as_negotiated
 from media.sdp import OfferedMedia, OfferError, parse_offer
+from media.speaking import OnSpeaking, SpeakingDetector
 from media.transcode import Transcoder
 from media.vp8 import (
     AUDIO_CLOCK_RATE,
@@ -255,6 +256,21 @@ class _Seat:
             self.transcoders.pop(codec).stop()
 
 
+def new_speaking_detector(on_change: OnSpeaking) -> SpeakingDetector:
+    """A detector with the SPEAKING_* settings, or its defaults when there are no Django settings
+    (the bare relays of the media tests and benchmarks)."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return SpeakingDetector(on_change)
+    return SpeakingDetector(
+        on_change,
+        threshold_dbov=settings.SPEAKING_LEVEL_DBOV,
+        start_after=settings.SPEAKING_START_MS / 1000,
+        stop_after=settings.SPEAKING_STOP_MS / 1000,
+    )
+
+
 class RoomRelay:
     """The media relay of one room: 4 seats, any number of viewers.
 
@@ -272,8 +288,11 @@ class RoomRelay:
         ice_servers: list[IceServerSpec] | None = None,
         forwarding: bool = False,
         census: Census | None = None,
+        on_speaking: OnSpeaking | None = None,
     ) -> None:
         self.room_key = room_key
+        # Who speaks, from the audio-level header extension of each packet (media.speaking).
+        self.speaking = new_speaking_detector(on_speaking or (lambda seats: None))
         self.census = census if census is not None else Census()
         self._on_publishing = on_publishing
         self._ice_servers = [_ice_server(s) for s in (ice_servers or [])]
@@ -332,6 +351,8 @@ class RoomRelay:
                     transceiver.receiver, self._frame_handler(session, seat_state, media.kind)
                 )
                 self._hear_rtcp(session, transceiver.receiver)
+                if media.kind == "audio":
+                    self._hear_levels(seat_state, transceiver.receiver)
         except Exception:
             await self._end(session)
             raise
@@ -399,6 +420,8 @@ class RoomRelay:
             if was and not on:
                 for slot in state.slots[kind]:
                     slot.flush()
+                if kind == "audio":
+                    self.speaking.muted(seat)
             elif on and not was:
                 for slot in state.slots[kind]:
                     slot.gate()
@@ -432,6 +455,7 @@ class RoomRelay:
     async def close(self) -> None:
         """Close every peer connection; the relay refuses new sessions afterwards."""
         self._closed = True
+        self.speaking.close()
         await asyncio.gather(*(self._end(s) for s in list(self._sessions.values())), return_exceptions=True)
         transcoders = [t for seat in self._seats for t in seat.transcoders.values()]
         await asyncio.gather(*(t.stopped() for t in transcoders))
@@ -551,6 +575,19 @@ class RoomRelay:
 
         receiver._handle_rtcp_packet = heard
 
+    def _hear_levels(self, seat: _Seat, receiver: Any) -> None:
+        """Read each incoming audio packet's RFC 6464 level (aiortc parses the negotiated
+        extension) before the receiver handles it: who speaks costs no decoding."""
+        handle = receiver._handle_rtp_packet
+
+        async def heard(packet: Any, arrival_time_ms: int) -> None:
+            level = packet.extensions.audio_level
+            if level is not None and seat.forward["audio"]:
+                self.speaking.heard(seat.index, int(level[1]))
+            await handle(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = heard
+
     def _schedule_liveness(self, session: _Session) -> None:
         loop = asyncio.get_running_loop()
         period = max(0.05, min(1.0, PUBLISHER_GRACE / 4))
@@ -623,6 +660,7 @@ class RoomRelay:
             if seat.publisher is session:
                 seat.publisher = None
                 seat.stop_transcoders()
+                self.speaking.muted(session.seat)  # gone: not speaking
                 if seat.pending_keyframe is not None:
                     seat.pending_keyframe.cancel()
                     seat.pending_keyframe = None

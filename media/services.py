@@ -23,6 +23,7 @@ from liverooms.db import db_async
 from media.ice import ice_servers
 from media.relay import PeerLimits, Relays, RoomRelay
 from rooms import seats
+from rooms.events import broadcast
 from rooms.hub import hubs
 from rooms.models import Room, Seat
 
@@ -129,7 +130,10 @@ async def relay_for(room: Room) -> RoomMedia:
         return media
     _close_on_shutdown()
     relay = relays.get(
-        _key(room.pk), on_publishing=lambda index, on: _publishing(room.pk, index, on), ice_servers=ice_servers()
+        _key(room.pk),
+        on_publishing=lambda index, on: _publishing(room.pk, index, on),
+        on_speaking=lambda speaking: _speaking(room.pk, speaking),
+        ice_servers=ice_servers(),
     )
     media = _rooms[room.pk] = RoomMedia(room=room, relay=relay)
     try:
@@ -141,6 +145,13 @@ async def relay_for(room: Room) -> RoomMedia:
         await close_room_media(room.pk)
         raise
     return media
+
+
+def _speaking(room_id: int, seats: list[int]) -> None:
+    """The relay heard the set of speaking seats change: tell every socket of the room."""
+    task = asyncio.ensure_future(broadcast(room_id, {"type": "speaking", "seats": seats}))
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
 
 
 def _seats_of(room_id: int) -> tuple[int, list[Seat]]:

@@ -43,6 +43,7 @@ CATALOGUE: dict[str, FrameType] = {
         # ephemeral, to everyone in the room (written by the hubs)
         _frame("reactions", "counts"),
         _frame("viewers", "count"),
+        _frame("speaking", "seats"),  # from the media relay: who is talking now
         # ephemeral, to one user's sockets
         _frame("seat.requested", "user", audience="user"),
         _frame("seat.offered", "index", "by", audience="user"),

@@ -136,6 +136,19 @@ def send_to_users(room: Room, user_ids: list[int], frame: dict[str, Any]) -> Non
     transaction.on_commit(lambda: _group_send(room.pk, message))
 
 
+async def broadcast(room_id: int, frame: dict[str, Any]) -> None:
+    """Send an ephemeral frame (no `seq`, not stored) to every socket of the room, on every
+    process, now: for what changes too often to store (who is speaking). Never raises."""
+    catalogue.check(frame["type"], frame, stream=False)
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        await layer.group_send(room_group(room_id), {"type": "room.broadcast", "text": to_text(frame)})
+    except Exception:
+        logger.warning("room %s: could not send %s", room_id, frame["type"], exc_info=True)
+
+
 def to_text(frame: dict[str, Any]) -> str:
     """A frame as it goes on the wire: compact JSON, serialised once per event."""
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)

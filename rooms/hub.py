@@ -185,6 +185,8 @@ class RoomHub:
             to = set(message["user_ids"]) if "user_ids" in message else {message["user_id"]}
             for sock in [s for s in self.sockets if s.user_id in to]:
                 await self._write(sock, frame)
+        elif kind == "room.broadcast":
+            await self._broadcast_text(message["text"])
         elif kind == "room.reactions":
             self._incoming.update({k: int(v) for k, v in message["counts"].items()})
 
@@ -241,9 +243,12 @@ class RoomHub:
             self.sockets.discard(sock)
 
     async def _broadcast(self, frame: dict[str, Any]) -> None:
-        text = Frame(to_text(frame))
+        await self._broadcast_text(to_text(frame))
+
+    async def _broadcast_text(self, text: str) -> None:
+        frame = Frame(text)
         for sock in list(self.sockets):
-            await self._write(sock, text)
+            await self._write(sock, frame)
 
     # --- timers ----------------------------------------------------------------------------
 

@@ -59,3 +59,18 @@ def test_stream_and_direct_frames_are_not_interchangeable() -> None:
         check("seat.offered", {"index": 1, "by": None}, stream=True)
     with pytest.raises(UncataloguedFrame):
         check("comment.created", {"comment": {}}, stream=False)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_broadcast_frame_reaches_every_socket_of_the_room(room: Room, carol) -> None:
+    """How the media relay tells the room who is speaking (rooms.events.broadcast)."""
+    from rooms.events import broadcast
+    from tests.sockets import join
+
+    tabs = [await join(room, carol), await join(room, None)]
+    await broadcast(room.pk, {"type": "speaking", "seats": [0, 2]})
+    for tab in tabs:
+        assert await tab.recv("speaking") == {"type": "speaking", "seats": [0, 2]}
+        await tab.close()
+    with pytest.raises(UncataloguedFrame):
+        await broadcast(room.pk, {"type": "speaking", "who": [0]})
