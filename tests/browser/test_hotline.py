@@ -177,3 +177,54 @@ def test_a_named_moderator_removes_and_times_out_and_a_held_comment_waits_for_ap
     first = author.inner_text("#comment-reason")
     author.wait_for_timeout(1500)
     assert author.inner_text("#comment-reason") != first
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "en-GB"])
+def test_the_hotline_and_moderation_are_in_french_and_accessible(  # type: ignore[no-untyped-def]
+    server: str, browser, room: Room, alice, carol, locale: str
+) -> None:
+    from tests.browser.test_accessibility import assert_accessible
+    from tests.browser.test_french import assert_french
+
+    dave = make_user("dave")
+    BlockedWord.objects.create(word="spoiler", room=room, action=BlockedWord.Action.HOLD)
+    url = f"{server}/rooms/{room.slug}/"
+    host = page_as(browser, server, alice, locale=locale)
+    open_room(host, url)
+    viewer = page_as(browser, server, carol, locale=locale, viewport=PHONE)
+    open_room(viewer, url)
+    author = page_as(browser, server, dave, locale=locale, viewport=PHONE)
+    open_room(author, url)
+
+    viewer.fill("#question-text", "ça marche ?")
+    viewer.press("#question-text", "Enter")
+    host.wait_for_selector("#questions li [data-act=spotlight]", timeout=5000)
+    host.click("#questions li [data-act=spotlight]")
+    comment(viewer, "salut")
+    host.wait_for_selector("#comments li >> text=salut", timeout=5000)
+    moderate(host, "salut")
+    host.click("#comments li:has-text('salut') [data-act=pin]")
+    comment(author, "un spoiler")
+    host.wait_for_selector("#held li", timeout=5000)
+    host.select_option("#slow-mode", "10")
+    author.wait_for_selector("#comments li.pending", timeout=5000)
+    viewer.wait_for_selector("#spotlight", state="visible", timeout=5000)
+    viewer.wait_for_selector("#pinned", state="visible", timeout=5000)
+    author.wait_for_selector("#comment-reason:not(:empty)", timeout=5000)  # slow mode
+    moderate(host, "salut")  # its menu open: Pin, Remove, the timeout's choice
+    author.evaluate("() => document.querySelector('#qa').scrollIntoView()")
+    for page in (host, viewer, author):
+        if locale == "fr-FR":
+            assert_french(page)
+        assert_accessible(page, f"room, hotline, {page.url}")
+    # a timed-out viewer
+    moderate(host, "salut")
+    item = host.locator("#comments li", has_text="salut")
+    item.locator("[data-act=timeout]").click()
+    viewer.wait_for_selector("#comment-text[disabled]", state="attached", timeout=2000)
+    if locale == "fr-FR":
+        assert_french(viewer)
+        assert viewer.inner_text("#comment-reason").startswith("Vous ne pouvez plus commenter jusqu'à ")
+        viewer.screenshot(path=str(ARTIFACTS / "fr-phone-hotline-timed-out.png"))
+        host.screenshot(path=str(ARTIFACTS / "fr-desktop-host-hotline.png"), full_page=True)
+    assert_accessible(viewer, "room, timed out")
