@@ -24,9 +24,10 @@ def comment(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def moderate(page, text: str) -> None:  # type: ignore[no-untyped-def]
-    """Open the moderation menu of the comment reading `text`."""
+    """Open the moderation menu of the comment reading `text` (if it is not open already)."""
     item = page.locator("#comments li", has_text=text)
-    item.locator(".ctools summary").click()
+    if item.locator(".ctools[open]").count() == 0:
+        item.locator(".ctools summary").click()
 
 
 def test_a_question_is_asked_voted_spotlighted_and_answered_and_a_pin_follows_the_admin(  # type: ignore[no-untyped-def]
@@ -137,6 +138,7 @@ def test_a_named_moderator_removes_and_times_out_and_a_held_comment_waits_for_ap
     assert moderator.is_hidden("#host-moderation")  # slow mode, Q&A and moderators are the host's
 
     comment(viewer, "buy followers here")
+    viewer.wait_for_selector("#comments li >> text=buy followers here", timeout=5000)
     comment(viewer, "and here too")
     moderator.wait_for_selector("#comments li >> text=and here too", timeout=5000)
     moderate(moderator, "buy followers here")
@@ -178,6 +180,11 @@ def test_a_named_moderator_removes_and_times_out_and_a_held_comment_waits_for_ap
     author.wait_for_timeout(1500)
     assert author.inner_text("#comment-reason") != first
 
+    # the host un-names the moderator: their tools go
+    host.click("#moderators li:has-text('@bob') button")
+    moderator.wait_for_selector("#mod-panel", state="hidden", timeout=5000)
+    moderator.wait_for_selector("#comments .ctools", state="detached", timeout=5000)
+
 
 @pytest.mark.parametrize("locale", ["fr-FR", "en-GB"])
 def test_the_hotline_and_moderation_are_in_french_and_accessible(  # type: ignore[no-untyped-def]
@@ -217,8 +224,13 @@ def test_the_hotline_and_moderation_are_in_french_and_accessible(  # type: ignor
         if locale == "fr-FR":
             assert_french(page)
         assert_accessible(page, f"room, hotline, {page.url}")
+    # the host on a phone: the spotlight above the grid leaves the seat's own controls free
+    host.set_viewport_size(PHONE)
+    spot, tools = host.locator("#spotlight").bounding_box(), host.locator("#own-tools").bounding_box()
+    assert spot["y"] + spot["height"] <= tools["y"]
+    host.screenshot(path=str(ARTIFACTS / f"hotline-phone-host-{locale}.png"))
+    host.set_viewport_size({"width": 1100, "height": 900})
     # a timed-out viewer
-    moderate(host, "salut")
     item = host.locator("#comments li", has_text="salut")
     item.locator("[data-act=timeout]").click()
     viewer.wait_for_selector("#comment-text[disabled]", state="attached", timeout=2000)

@@ -893,7 +893,7 @@ $("comment-form").addEventListener("submit", async (event) => {
   clearError(box);
   try {
     await socket.send("comment.post", { text });
-    input.value = "";
+    if (input.value.trim() === text) input.value = ""; // not what was typed since
     if (!isReviewer()) startSlowMode(state.room.slow_mode);
   } catch (error) {
     if (error.code === "rate_limited" && error.retry_after) startSlowMode(error.retry_after);
@@ -910,7 +910,7 @@ $("question-form").addEventListener("submit", async (event) => {
   const input = $("question-text");
   const text = input.value.trim();
   if (!text) return;
-  if (await act("question.ask", { text }, $("question-error"))) input.value = "";
+  if ((await act("question.ask", { text }, $("question-error"))) && input.value.trim() === text) input.value = "";
 });
 $("unpin").addEventListener("click", () => act("comment.pin", { comment_id: null }));
 $("toggle-qa").addEventListener("click", () => act("qa.set", { enabled: !state.room.qa_enabled }, $("mod-error")));
