@@ -28,6 +28,13 @@ let pendingRequests = new Map();
 const streams = tiles.map(() => new MediaStream()); // what WHEP brings, per seat
 const ownHearts = []; // when this page sent hearts the server has not echoed back yet
 const secrets = new Map(); // element id -> its real text, where the page shows a masked one
+let questions = new Map(); // open questions by id
+let myVotes = new Set(); // the open questions this user voted for
+let heldQueue = new Map(); // for the host and moderators: comments waiting for review
+let siteModerator = false; // a moderator everywhere, not only named in this room
+let wantFresh = false; // the next reconnect asks for a fresh room.state (a new role)
+let slowUntil = 0; // slow mode: when this user may comment again (ms)
+let tick = null; // the countdown's (and a timeout's end) timer
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -75,6 +82,55 @@ function isLive() {
   return state && state.room.status === "live";
 }
 
+function isReviewer() {
+  return state && (state.you.role === "host" || state.you.role === "moderator");
+}
+
+function meId() {
+  return state && state.you.user ? state.you.user.id : null;
+}
+
+const lang = document.documentElement.lang || undefined;
+
+// When a timeout ends, in this person's time zone (the date too when it is not today).
+function formatUntil(iso) {
+  const when = new Date(iso);
+  const today = when.toDateString() === new Date().toDateString();
+  const style = today ? { timeStyle: "short" } : { dateStyle: "medium", timeStyle: "short" };
+  return new Intl.DateTimeFormat(lang, style).format(when);
+}
+
+function formatSeconds(seconds) {
+  if (seconds < 60) return fmt(gettext("%(seconds)s s"), { seconds });
+  if (seconds < 3600) return fmt(gettext("%(minutes)s min"), { minutes: Math.round(seconds / 60) });
+  return fmt(gettext("%(hours)s h"), { hours: Math.round(seconds / 3600) });
+}
+
+// "banned": undefined (not), null (for good) or when it ends; a past end no longer counts.
+function bannedUntil() {
+  if (!state || !("banned_until" in state.you)) return undefined;
+  const until = state.you.banned_until;
+  if (until && new Date(until).getTime() <= Date.now()) {
+    delete state.you.banned_until;
+    return undefined;
+  }
+  return until;
+}
+
+function startTicking() {
+  if (tick === null) tick = setInterval(onTick, 1000);
+}
+
+function onTick() {
+  const waiting = slowUntil > Date.now() || (state && state.you.banned_until);
+  renderCommentBox();
+  renderAsk();
+  if (!waiting) {
+    clearInterval(tick);
+    tick = null;
+  }
+}
+
 function renderSeat(seat) {
   const tile = tiles[seat.index];
   const taken = seat.user !== null;
@@ -114,17 +170,26 @@ function renderBadge() {
 function renderCommentBox() {
   const input = $("comment-text");
   const signedIn = state.you.user !== null;
+  const banned = bannedUntil();
   let reason = "";
   if (!isLive()) reason = gettext("This live has ended.");
   else if (!signedIn) reason = gettext("Log in to comment");
+  else if (banned === null) reason = gettext("You cannot comment in this live.");
+  else if (banned) reason = fmt(gettext("You are timed out until %(time)s."), { time: formatUntil(banned) });
   else if (!state.room.comments_enabled) reason = gettext("The host turned comments off.");
   const usable = !reason && socket.ws.readyState === WebSocket.OPEN;
+  const wait = Math.ceil((slowUntil - Date.now()) / 1000);
   input.disabled = !usable;
-  $("comment-send").disabled = !usable;
+  $("comment-send").disabled = !usable || wait > 0;
   input.placeholder = usable ? gettext("Add a comment…") : reason || gettext("Connecting…");
   const box = $("comment-reason");
   if (!signedIn) return; // the server's "Log in to comment." link stays
-  box.textContent = reason;
+  let note = reason;
+  if (!note && wait > 0) note = fmt(gettext("Slow mode: you can comment again in %(seconds)s s."), { seconds: wait });
+  else if (!note && state.room.slow_mode && !isReviewer()) {
+    note = fmt(gettext("Slow mode: one comment every %(duration)s."), { duration: formatSeconds(state.room.slow_mode) });
+  }
+  box.textContent = note;
 }
 
 function renderRoom() {
@@ -134,6 +199,10 @@ function renderRoom() {
   renderBadge();
   $("toggle-comments").textContent = state.room.comments_enabled ? gettext("Turn comments off") : gettext("Turn comments on");
   renderCommentBox();
+  renderPinned();
+  renderAsk();
+  renderQuestions();
+  renderModeration();
   if (!live) {
     stopMedia();
     showEnded();
@@ -265,15 +334,267 @@ function flushAnnouncements() {
         });
 }
 
-function addComment(comment, { quiet = false } = {}) {
-  if (comments.querySelector(`[data-id="${comment.id}"]`)) return;
+function addComment(comment, { quiet = false, pending = false } = {}) {
+  const existing = comments.querySelector(`[data-id="${comment.id}"]`);
+  if (existing) {
+    if (!pending && existing.classList.contains("pending")) {
+      // approved: everyone sees it now
+      existing.classList.remove("pending");
+      existing.querySelector(".badge.pending")?.remove();
+      addCommentTools(existing);
+    }
+    return;
+  }
   const nearBottom = comments.scrollHeight - comments.scrollTop - comments.clientHeight < 40;
   const item = el("li");
   item.dataset.id = String(comment.id);
-  item.append(el("strong", `@${comment.user.username}`), document.createTextNode(" "), el("span", comment.text));
+  item.dataset.user = comment.user.username;
+  item.dataset.userId = String(comment.user.id);
+  item.append(el("strong", `@${comment.user.username}`), document.createTextNode(" "), el("span", comment.text, "text"));
+  if (pending) {
+    item.classList.add("pending");
+    item.append(document.createTextNode(" "), el("span", gettext("pending review"), "badge pending"));
+  } else {
+    addCommentTools(item);
+  }
   comments.append(item);
   if (nearBottom) comments.scrollTop = comments.scrollHeight;
-  if (!quiet) announce(comment);
+  if (!quiet && !pending) announce(comment);
+}
+
+// The host and moderators moderate each comment from the room: pin, remove, time its author out.
+function addCommentTools(item) {
+  item.querySelector(".ctools")?.remove();
+  if (!isReviewer() || !isLive() || item.classList.contains("pending")) return;
+  const name = `@${item.dataset.user}`;
+  const hostId = state.room.host && state.room.host.id;
+  const theirs = Number(item.dataset.userId) !== meId() && Number(item.dataset.userId) !== hostId;
+  const tools = el("details", undefined, "ctools");
+  const summary = el("summary", "⋯");
+  summary.setAttribute("aria-label", fmt(gettext("Moderate %(name)s's comment"), { name }));
+  const menu = el("div", undefined, "menu");
+  const id = Number(item.dataset.id);
+  const button = (text, onClick, className) => {
+    const node = el("button", text, className);
+    node.type = "button";
+    node.addEventListener("click", onClick);
+    menu.append(node);
+    return node;
+  };
+  button(gettext("Pin"), () => act("comment.pin", { comment_id: id }), "secondary").dataset.act = "pin";
+  if (theirs) {
+    button(gettext("Remove"), () => act("comment.remove", { comment_id: id }), "danger").dataset.act = "remove";
+    const choice = el("select");
+    choice.setAttribute("aria-label", fmt(gettext("How long to time out %(name)s"), { name }));
+    for (const [seconds, label] of [
+      [60, gettext("1 min")],
+      [600, gettext("10 min")],
+      [3600, gettext("1 h")],
+      [86400, gettext("24 h")],
+    ]) {
+      const option = el("option", label);
+      option.value = String(seconds);
+      choice.append(option);
+    }
+    menu.append(choice);
+    const timeout = button(
+      gettext("Time out"),
+      async () => {
+        const ack = await act("user.timeout", { username: item.dataset.user, seconds: Number(choice.value) });
+        if (ack) {
+          const status = el("span", fmt(gettext("Timed out until %(time)s."), { time: formatUntil(ack.until) }), "done");
+          menu.querySelector(".done")?.remove();
+          menu.append(status);
+        }
+      },
+      "secondary",
+    );
+    timeout.dataset.act = "timeout";
+    timeout.setAttribute("aria-label", fmt(gettext("Time out %(name)s"), { name }));
+  }
+  tools.append(summary, menu);
+  item.append(document.createTextNode(" "), tools);
+}
+
+function renderCommentTools() {
+  for (const item of comments.querySelectorAll("li[data-id]")) addCommentTools(item);
+}
+
+// --- the pinned comment, questions and the spotlight --------------------------------------
+
+function renderPinned() {
+  const pinned = state.room.pinned && !state.room.pinned.removed ? state.room.pinned : null;
+  $("pinned").hidden = !pinned || !isLive();
+  $("unpin").hidden = !isReviewer();
+  if (!pinned) return;
+  $("pinned-user").textContent = `@${pinned.user.username}`;
+  $("pinned-text").textContent = pinned.text;
+}
+
+function myOpenQuestion() {
+  return [...questions.values()].some((q) => q.user.id === meId());
+}
+
+function renderAsk() {
+  if (!state) return;
+  const signedIn = state.you.user !== null;
+  const banned = bannedUntil();
+  let reason = "";
+  if (!isLive()) reason = gettext("This live has ended.");
+  else if (!signedIn) reason = gettext("Log in to ask a question.");
+  else if (!state.room.qa_enabled) reason = gettext("The host turned questions off.");
+  else if (mySeat()) reason = gettext("You are on stage: questions are for viewers.");
+  else if (banned === null) reason = gettext("You cannot comment in this live.");
+  else if (banned) reason = fmt(gettext("You are timed out until %(time)s."), { time: formatUntil(banned) });
+  else if (myOpenQuestion()) reason = gettext("You have a question waiting: you can ask another once it is answered.");
+  const usable = !reason && socket.ws.readyState === WebSocket.OPEN;
+  $("question-text").disabled = !usable;
+  $("question-send").disabled = !usable;
+  if (!signedIn) return; // the server's "Log in to ask a question." link stays
+  $("question-reason").textContent = reason;
+}
+
+function sortedQuestions() {
+  return [...questions.values()].sort((a, b) => b.votes - a.votes || a.created_at.localeCompare(b.created_at) || a.id - b.id);
+}
+
+function renderQuestions() {
+  const list = $("questions");
+  const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement : null;
+  const focusKey = focused ? `${focused.closest("li")?.dataset.id}:${focused.dataset.act}` : null;
+  list.replaceChildren();
+  const spotlit = state.spotlight ? state.spotlight.id : null;
+  const signedIn = state.you.user !== null;
+  for (const question of sortedQuestions()) {
+    const item = el("li");
+    item.dataset.id = String(question.id);
+    item.classList.toggle("spotlit", question.id === spotlit);
+    const name = `@${question.user.username}`;
+    const body = el("p", undefined, "question");
+    body.append(el("strong", name), document.createTextNode(" "), el("span", question.text, "text"));
+    const votes = el("span", fmt(ngettext("%(count)s vote", "%(count)s votes", question.votes), { count: question.votes }), "votes");
+    const tools = el("div", undefined, "row");
+    const button = (text, act, onClick, className = "secondary") => {
+      const node = el("button", text, className);
+      node.type = "button";
+      node.dataset.act = act;
+      node.addEventListener("click", onClick);
+      tools.append(node);
+      return node;
+    };
+    if (signedIn && question.user.id !== meId() && isLive()) {
+      const voted = myVotes.has(question.id);
+      const vote = button(gettext("Vote"), "vote", () => vote_(question.id, !voted), "vote");
+      vote.setAttribute("aria-pressed", String(voted));
+      vote.setAttribute("aria-label", fmt(gettext("Vote for %(name)s's question"), { name }));
+    }
+    if (isHost() && isLive()) {
+      if (question.id === spotlit) button(gettext("Stop spotlight"), "spotlight", () => act("question.spotlight", { question_id: null }, $("question-error")));
+      else button(gettext("Spotlight"), "spotlight", () => act("question.spotlight", { question_id: question.id }, $("question-error")));
+      button(gettext("Answered"), "answered", () => act("question.answered", { question_id: question.id }, $("question-error")));
+    }
+    if (isReviewer() && isLive()) {
+      button(gettext("Dismiss"), "dismiss", () => act("question.dismiss", { question_id: question.id }, $("question-error")), "danger");
+    }
+    if (question.id === spotlit) body.prepend(el("span", gettext("In the spotlight"), "badge live"), document.createTextNode(" "));
+    item.append(body, votes, tools);
+    list.append(item);
+  }
+  $("questions-empty").hidden = questions.size > 0;
+  $("qa-count").textContent = questions.size ? `(${questions.size})` : "";
+  if (focusKey) list.querySelector(`li[data-id="${focusKey.split(":")[0]}"] [data-act="${focusKey.split(":")[1]}"]`)?.focus();
+  renderSpotlight();
+}
+
+function renderSpotlight() {
+  const question = state.spotlight && !state.spotlight.removed && isLive() ? state.spotlight : null;
+  $("spotlight").hidden = !question;
+  if (!question) return;
+  $("spotlight-asker").textContent = `@${question.user.username}`;
+  $("spotlight-text").textContent = question.text;
+}
+
+async function vote_(questionId, up) {
+  const ack = await act("question.vote", { question_id: questionId, up }, $("question-error"));
+  if (!ack) return;
+  if (up) myVotes.add(questionId);
+  else myVotes.delete(questionId);
+  const question = questions.get(questionId);
+  if (question && typeof ack.votes === "number") question.votes = ack.votes;
+  renderQuestions();
+}
+
+// --- moderation: the held queue, moderators, slow mode --------------------------------------
+
+function renderModeration() {
+  const live = isLive();
+  $("mod-panel").hidden = !(isReviewer() && live);
+  $("host-moderation").hidden = !isHost();
+  $("toggle-qa").textContent = state.room.qa_enabled ? gettext("Turn questions off") : gettext("Turn questions on");
+  const slow = $("slow-mode");
+  const value = String(state.room.slow_mode || 0);
+  if (![...slow.options].some((o) => o.value === value)) slow.append(Object.assign(el("option", formatSeconds(Number(value))), { value }));
+  slow.value = value;
+  const held = $("held");
+  held.replaceChildren();
+  for (const comment of heldQueue.values()) {
+    const item = el("li");
+    item.dataset.id = String(comment.id);
+    const name = `@${comment.user.username}`;
+    item.append(el("strong", name), document.createTextNode(" "), el("span", comment.text), document.createTextNode(" "));
+    for (const [text, type, label] of [
+      [gettext("Approve"), "held.approve", gettext("Approve %(name)s's comment")],
+      [gettext("Reject"), "held.reject", gettext("Reject %(name)s's comment")],
+    ]) {
+      const button = el("button", text, type === "held.reject" ? "danger" : "");
+      button.type = "button";
+      button.dataset.act = type;
+      button.setAttribute("aria-label", fmt(label, { name }));
+      button.addEventListener("click", async () => {
+        if (await act(type, { comment_id: comment.id }, $("mod-error"))) {
+          heldQueue.delete(comment.id);
+          renderModeration();
+        }
+      });
+      item.append(button, document.createTextNode(" "));
+    }
+    held.append(item);
+  }
+  if (!heldQueue.size) held.append(el("li", gettext("Nothing waiting."), "muted"));
+  const list = $("moderators");
+  list.replaceChildren();
+  for (const user of state.room.moderators || []) {
+    const item = el("li", `@${user.username} `);
+    const button = el("button", gettext("Remove"), "secondary");
+    button.type = "button";
+    button.setAttribute("aria-label", fmt(gettext("Stop %(name)s moderating"), { name: `@${user.username}` }));
+    button.addEventListener("click", () => act("moderator.set", { username: user.username, on: false }, $("mod-error")));
+    item.append(button);
+    list.append(item);
+  }
+  if (!(state.room.moderators || []).length) list.append(el("li", gettext("Nobody yet."), "muted"));
+}
+
+// Named or un-named a moderator here: the page asks for a fresh room.state (the held queue).
+function followModerators() {
+  const id = meId();
+  if (id === null || mySeat() || isHost()) return;
+  const named = (state.room.moderators || []).some((user) => user.id === id);
+  const role = state.you.role;
+  if ((named && role === "viewer") || (!named && role === "moderator" && !siteModerator)) {
+    state.you.role = named ? "moderator" : "viewer";
+    if (!named) heldQueue.clear();
+    renderCommentTools();
+    wantFresh = true;
+    socket.ws.close();
+  }
+}
+
+function startSlowMode(seconds) {
+  if (!seconds) return;
+  slowUntil = Date.now() + seconds * 1000;
+  renderCommentBox();
+  startTicking();
 }
 
 function floatHearts(total) {
@@ -349,10 +670,17 @@ function onFrame(frame) {
   switch (frame.type) {
     case "room.state":
       state = frame;
+      wantFresh = false;
       pendingRequests = new Map((frame.you.requests || []).map((u) => [u.id, u]));
+      questions = new Map((frame.questions || []).map((q) => [q.id, q]));
+      myVotes = new Set(frame.you.votes || []);
+      heldQueue = new Map((frame.held || []).filter((c) => c.user.id !== meId()).map((c) => [c.id, c]));
+      siteModerator = frame.you.role === "moderator" && !(frame.room.moderators || []).some((u) => u.id === meId());
       comments.replaceChildren();
       frame.comments.forEach((c) => addComment(c, { quiet: true }));
+      (frame.you.held || []).forEach((c) => addComment(c, { quiet: true, pending: true }));
       comments.scrollTop = comments.scrollHeight;
+      if (frame.you.banned_until) startTicking();
       formatViewers(frame.viewers);
       renderRoom();
       frame.seats.forEach(renderSeat);
@@ -366,6 +694,7 @@ function onFrame(frame) {
       renderSeat(frame.seat);
       renderBadge();
       renderYou();
+      renderAsk();
       break;
     case "seat.token":
       // your new seat's way to publish (after its seat.updated): Go live can work now
@@ -375,16 +704,65 @@ function onFrame(frame) {
     case "comment.created":
       // a comment removed since comes redacted ({id, removed}) when replayed: nothing to show
       if (!frame.comment.removed) addComment(frame.comment);
+      if (heldQueue.delete(frame.comment.id)) renderModeration();
       break;
     case "comment.removed":
       comments.querySelector(`[data-id="${frame.comment_id}"]`)?.remove();
+      if (state.room.pinned && state.room.pinned.id === frame.comment_id) {
+        state.room.pinned = null;
+        renderPinned();
+      }
+      break;
+    case "comment.held":
+      // yours: shown to you alone, pending review; someone else's: the reviewers' queue
+      if (frame.comment.user.id === meId()) addComment(frame.comment, { pending: true });
+      else if (isReviewer()) {
+        heldQueue.set(frame.comment.id, frame.comment);
+        renderModeration();
+      }
+      break;
+    case "comment.rejected":
+      comments.querySelector(`li.pending[data-id="${frame.comment_id}"]`)?.remove();
+      if (heldQueue.delete(frame.comment_id)) renderModeration();
+      break;
+    case "question.created":
+      if (!frame.question.removed) questions.set(frame.question.id, frame.question);
+      renderQuestions();
+      renderAsk();
+      break;
+    case "question.updated":
+      if (questions.has(frame.question_id)) {
+        questions.get(frame.question_id).votes = frame.votes;
+        renderQuestions();
+      }
+      break;
+    case "question.spotlighted":
+      state.spotlight = frame.question && !frame.question.removed ? frame.question : null;
+      renderQuestions();
+      break;
+    case "question.closed":
+      questions.delete(frame.question_id);
+      myVotes.delete(frame.question_id);
+      if (state.spotlight && state.spotlight.id === frame.question_id) state.spotlight = null;
+      renderQuestions();
+      renderAsk();
+      break;
+    case "user.timed_out":
+      if (frame.until) state.you.banned_until = frame.until;
+      else delete state.you.banned_until;
+      renderCommentBox();
+      renderAsk();
+      startTicking();
       break;
     case "room.updated":
     case "room.ended":
       state.room = { ...state.room, ...frame.room };
+      if (state.room.pinned && state.room.pinned.removed) state.room.pinned = null;
       renderRoom();
       state.seats.forEach(renderSeat);
       renderYou();
+      if ("moderators" in frame.room) followModerators();
+      if (frame.type === "room.ended") renderCommentTools();
       break;
     case "seat.requested":
       pendingRequests.set(frame.user.id, frame.user);
@@ -408,7 +786,10 @@ function onFrame(frame) {
 
 function onStatus(text) {
   $("connection").textContent = text;
-  if (state) renderCommentBox();
+  if (state) {
+    renderCommentBox();
+    renderAsk();
+  }
 }
 
 // --- media -------------------------------------------------------------------------------
@@ -508,7 +889,39 @@ $("comment-form").addEventListener("submit", async (event) => {
   const input = $("comment-text");
   const text = input.value.trim();
   if (!text) return;
-  if (await act("comment.post", { text }, $("comment-error"))) input.value = "";
+  const box = $("comment-error");
+  clearError(box);
+  try {
+    await socket.send("comment.post", { text });
+    if (input.value.trim() === text) input.value = ""; // not what was typed since
+    if (!isReviewer()) startSlowMode(state.room.slow_mode);
+  } catch (error) {
+    if (error.code === "rate_limited" && error.retry_after) startSlowMode(error.retry_after);
+    else if (error.code === "banned") {
+      state.you.banned_until = error.until ?? null;
+      renderCommentBox();
+      renderAsk();
+      startTicking();
+    } else showError(box, error);
+  }
+});
+$("question-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $("question-text");
+  const text = input.value.trim();
+  if (!text) return;
+  if ((await act("question.ask", { text }, $("question-error"))) && input.value.trim() === text) input.value = "";
+});
+$("unpin").addEventListener("click", () => act("comment.pin", { comment_id: null }));
+$("toggle-qa").addEventListener("click", () => act("qa.set", { enabled: !state.room.qa_enabled }, $("mod-error")));
+$("slow-mode").addEventListener("change", () =>
+  act("comments.set", { slow_mode: Number($("slow-mode").value) }, $("mod-error")),
+);
+$("moderator-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $("moderator-name");
+  const username = input.value.trim().replace(/^@/, "");
+  if (await act("moderator.set", { username, on: true }, $("mod-error"))) input.value = "";
 });
 $("heart").addEventListener("click", () => {
   socket.cast("reaction.send", { kind: "heart" });
@@ -593,4 +1006,4 @@ window.addEventListener("pagehide", stopMedia);
 
 // A page on a seat without its token (a `seat.token` lost in a dropped connection) asks for a
 // fresh room.state when it reconnects, instead of resuming.
-const socket = new RoomSocket(slug, { onFrame, onStatus, fresh: () => Boolean(mySeat() && !state.you.whip) });
+const socket = new RoomSocket(slug, { onFrame, onStatus, fresh: () => wantFresh || Boolean(mySeat() && !state.you.whip) });
