@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import statistics
@@ -60,67 +61,59 @@ async def viewer(url: str, origin: str, session: str) -> object:
     )
 
 
-async def run(voters: int, spread: float) -> dict[str, float]:
-    with tempfile.TemporaryDirectory(prefix="liverooms-votes-") as tmp:
-        env = server_env(Path(tmp), debug=False)
-        subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=180)
-        setup = subprocess.run(
-            [PYTHON, "-c", SETUP.replace("VOTERS", str(voters))],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            timeout=300,
-            capture_output=True,
-            text=True,
-        )
-        data = json.loads(setup.stdout.strip().splitlines()[-1])
-        port = 8700 + random.randrange(200)  # noqa: S311 (a port, not a secret)
-        log = (Path(tmp) / "daphne.log").open("wb")
-        server = subprocess.Popen(
-            [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            await asyncio.sleep(3)
-            url, origin = f"ws://127.0.0.1:{port}/ws/rooms/{data['slug']}/", f"http://127.0.0.1:{port}"
-            sockets = []
-            for n in range(0, voters, 50):
-                sockets += await asyncio.gather(*(viewer(url, origin, s) for s in data["sessions"][n : n + 50]))
-            for ws in sockets:
-                while json.loads(await ws.recv())["type"] != "room.state":
-                    pass
-            updates: list[list[tuple[float, int]]] = [[] for _ in sockets]
+def prepare(tmp: Path, voters: int) -> tuple[dict[str, str], dict[str, object]]:
+    """The throwaway database: migrated, a live room, one open question, `voters` users."""
+    env = server_env(tmp, debug=False)
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=180)
+    setup = subprocess.run(
+        [PYTHON, "-c", SETUP.replace("VOTERS", str(voters))],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+    return env, json.loads(setup.stdout.strip().splitlines()[-1])
 
-            async def listen(n: int, ws: object) -> None:
-                while True:
-                    frame = json.loads(await ws.recv())  # type: ignore[attr-defined]
-                    if frame["type"] == "question.updated":
-                        updates[n].append((time.monotonic(), frame["votes"]))
 
-            listeners = [asyncio.create_task(listen(n, ws)) for n, ws in enumerate(sockets)]
-            started = time.monotonic()
+async def storm(port: int, data: dict[str, object], voters: int, spread: float) -> dict[str, float]:
+    url, origin = f"ws://127.0.0.1:{port}/ws/rooms/{data['slug']}/", f"http://127.0.0.1:{port}"
+    sessions: list[str] = data["sessions"]  # type: ignore[assignment]
+    sockets = []
+    for n in range(0, voters, 50):
+        sockets += await asyncio.gather(*(viewer(url, origin, s) for s in sessions[n : n + 50]))
+    for ws in sockets:
+        while json.loads(await ws.recv())["type"] != "room.state":  # type: ignore[attr-defined]
+            pass
+    updates: list[list[tuple[float, int]]] = [[] for _ in sockets]
+    settled = asyncio.Event()
+    exact = [0]
 
-            async def vote(ws: object) -> None:
-                await asyncio.sleep(random.uniform(0, spread))  # noqa: S311
-                await ws.send(json.dumps({"type": "question.vote", "question_id": data["question"], "up": True}))  # type: ignore[attr-defined]
+    async def listen(n: int, ws: object) -> None:
+        while True:
+            frame = json.loads(await ws.recv())  # type: ignore[attr-defined]
+            if frame["type"] == "question.updated":
+                updates[n].append((time.monotonic(), frame["votes"]))
+                if frame["votes"] == voters:
+                    exact[0] += 1
+                    if exact[0] == voters:
+                        settled.set()
 
-            await asyncio.gather(*(vote(ws) for ws in sockets))
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not all(u and u[-1][1] == voters for u in updates):
-                await asyncio.sleep(0.1)
-            for task in listeners:
-                task.cancel()
-            for ws in sockets:
-                await ws.close()  # type: ignore[attr-defined]
-        finally:
-            stop_process(server)
-            log.close()
+    async def vote(ws: object) -> None:
+        await asyncio.sleep(random.uniform(0, spread))  # noqa: S311
+        await ws.send(json.dumps({"type": "question.vote", "question_id": data["question"], "up": True}))  # type: ignore[attr-defined]
+
+    listeners = [asyncio.create_task(listen(n, ws)) for n, ws in enumerate(sockets)]
+    started = time.monotonic()
+    await asyncio.gather(*(vote(ws) for ws in sockets))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(settled.wait(), 30)
+    for task in listeners:
+        task.cancel()
+    for ws in sockets:
+        await ws.close()  # type: ignore[attr-defined]
     frames = [len(u) for u in updates]
-    exact = sum(bool(u) and u[-1][1] == voters for u in updates)
     window = max((u[-1][0] for u in updates if u), default=started) - started
     return {
         "voters": voters,
@@ -128,8 +121,28 @@ async def run(voters: int, spread: float) -> dict[str, float]:
         "frames_max": max(frames),
         "window_s": window,
         "frames_per_socket_per_s": statistics.mean(frames) / max(window, 1e-9),
-        "exact_totals": exact,
+        "exact_totals": exact[0],
     }
+
+
+def run(voters: int, spread: float) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="liverooms-votes-") as tmp:
+        env, data = prepare(Path(tmp), voters)
+        port = 8700 + random.randrange(200)  # noqa: S311 (a port, not a secret)
+        with (Path(tmp) / "daphne.log").open("wb") as log:
+            server = subprocess.Popen(
+                [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            try:
+                time.sleep(3)
+                return asyncio.run(storm(port, data, voters, spread))
+            finally:
+                stop_process(server)
 
 
 def main() -> None:
@@ -137,7 +150,7 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=500)
     parser.add_argument("--spread", type=float, default=1.0, help="seconds over which the votes arrive")
     args = parser.parse_args()
-    figures = asyncio.run(run(args.voters, args.spread))
+    figures = run(args.voters, args.spread)
     print(f"voters                          {figures['voters']}")
     print(f"question.updated per socket     {figures['frames_mean']:.1f} (max {figures['frames_max']})")
     print(f"  over                          {figures['window_s']:.2f} s")
