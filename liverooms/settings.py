@@ -96,7 +96,7 @@ DATABASES = {
 # would outlive it. A borrowed connection is checked first, so one a restarted server cut is
 # replaced rather than handed to a query; past `timeout` s without a free one, the action fails.
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 2, "max_size": 20, "timeout": 10}
+    DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 2, "max_size": 20, "timeout": 5}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # with a pool: check each connection it lends
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
