@@ -65,7 +65,7 @@ class DirectSocket:
         self.transport = transport
 
     @classmethod
-    def find(cls, send: Callable[..., Any]) -> DirectSocket | None:
+    def find(cls, send: Callable[..., Any] | None) -> DirectSocket | None:
         """The daphne connection behind an ASGI `send` (through the session middleware's
         wrapper), if it is a plain TCP websocket without compression; None otherwise."""
         if not direct_path_on():
