@@ -120,7 +120,10 @@ class RoomHub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._publish_reactions()
+        try:
+            await self._publish_reactions()
+        except Exception as error:  # the layer is down: the last hearts are lost, the hub still stops
+            logger.warning("room %s: could not publish the last reactions: %s", self.room_id, _cause(error))
         with contextlib.suppress(Exception):
             await self._report_presence()
         try:
