@@ -137,9 +137,9 @@ class Adapter:
 
 
 def all_adapters() -> list[Adapter]:
-    from liverooms.adapters import autobahn_ws, channels_asgi, daphne_ws, twisted_tcp
+    from liverooms.adapters import aiortc_media, autobahn_ws, channels_asgi, daphne_ws, twisted_tcp
 
-    return [daphne_ws.ADAPTER, autobahn_ws.ADAPTER, twisted_tcp.ADAPTER, channels_asgi.ADAPTER]
+    return [daphne_ws.ADAPTER, autobahn_ws.ADAPTER, twisted_tcp.ADAPTER, channels_asgi.ADAPTER, aiortc_media.ADAPTER]
 
 
 def probe_all() -> dict[str, bool]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from liverooms.adapters import Adapter, Need, all_adapters, attribute, defined, twisted_tcp
+from liverooms.adapters import Adapter, Need, aiortc_media, all_adapters, attribute, twisted_tcp
 from rooms import wire
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,16 +54,17 @@ RELIED_ON = {
     },
 }
 
-# aiortc internals media/ relies on (read only: this test does not touch media/), with who uses them.
-_SENDER, _RECEIVER = "aiortc.rtcrtpsender:RTCRtpSender", "aiortc.rtcrtpreceiver:RTCRtpReceiver"
-_DTLS = "aiortc.rtcdtlstransport:RTCDtlsTransport"
-AIORTC = [
-    ("media/rtpsend.py", attribute(_SENDER, "_run_rtp")),
-    ("media/rtpsend.py", attribute(_SENDER, "_next_encoded_frame")),
-    ("media/rtpsend.py", attribute(_SENDER, "_ssrc")),
+# aiortc internals media/ relies on (read only: this test does not touch media/). Who uses which:
+# liverooms/adapters/aiortc_media.py (USES), which warns at start-up when one is gone.
+AIORTC = aiortc_media.USES
+_SENDER_PRIVATE = "aiortc.rtcrtpsender.RTCRtpSender._RTCRtpSender__"
+RELIED_ON["aiortc"] = {
+    "aiortc.rtcrtpsender.RTCRtpSender._run_rtp",
+    "aiortc.rtcrtpsender.RTCRtpSender._next_encoded_frame",
+    "aiortc.rtcrtpsender.RTCRtpSender._ssrc",
     *(
-        ("media/rtpsend.py", attribute(_SENDER, f"_RTCRtpSender__{name}"))
-        for name in (
+        _SENDER_PRIVATE + slot
+        for slot in (
             "rtp_started",
             "rtp_exited",
             "rtp_header_extensions_map",
@@ -77,26 +78,25 @@ AIORTC = [
             "packet_count",
         )
     ),
-    ("media/rtpsend.py", attribute("aiortc.rtp:HeaderExtensionsMap", "_HeaderExtensionsMap__ids")),
-    ("media/rtpsend.py", attribute(_DTLS, "_send_rtp")),
-    ("media/rtpsend.py", defined("aiortc.rtcrtpsender:random_sequence_number")),
-    ("media/rtpsend.py", defined("aiortc.rtp:RTP_HISTORY_SIZE")),
-    ("media/rtpsend.py", defined("aiortc.rtp:HeaderExtensions")),
-    ("media/rtpsend.py", defined("aiortc.rtp:pack_header_extensions")),
-    ("media/rtpsend.py", defined("aiortc.utils:random32")),
-    ("media/rtpsend.py", defined("aiortc.clock:current_ntp_time")),
-    ("media/passthrough.py", attribute(_RECEIVER, "_RTCRtpReceiver__decoder_queue")),
-    ("media/passthrough.py", attribute(_RECEIVER, "_RTCRtpReceiver__decoder_thread")),
-    ("media/passthrough.py", attribute(_SENDER, "_RTCRtpSender__encoder")),
-    ("media/relay.py", attribute(_SENDER, "_stream_id")),
-    ("media/relay.py", attribute(_RECEIVER, "_handle_rtcp_packet")),
-    ("media/relay.py", attribute(_RECEIVER, "_send_rtcp_pli")),
-    ("media/relay.py", attribute(_SENDER, "_send_keyframe")),
-    ("media/vp8.py", attribute("aiortc.codecs.vpx:Vp8Encoder", "_packetize")),
-    ("media/h264.py", attribute("aiortc.codecs.h264:H264Encoder", "_packetize")),
-    ("media/h264.py", attribute("aiortc.codecs.h264:H264Encoder", "_split_bitstream")),
-    ("media/dtls.py", attribute(_DTLS, "_ssl")),
-]
+    "aiortc.rtp.HeaderExtensionsMap._HeaderExtensionsMap__ids",
+    "aiortc.rtcdtlstransport.RTCDtlsTransport._send_rtp",
+    "aiortc.rtcrtpsender.random_sequence_number",
+    "aiortc.rtp.RTP_HISTORY_SIZE",
+    "aiortc.rtp.HeaderExtensions",
+    "aiortc.rtp.pack_header_extensions",
+    "aiortc.utils.random32",
+    "aiortc.clock.current_ntp_time",
+    "aiortc.rtcrtpreceiver.RTCRtpReceiver._RTCRtpReceiver__decoder_queue",
+    "aiortc.rtcrtpreceiver.RTCRtpReceiver._RTCRtpReceiver__decoder_thread",
+    "aiortc.rtcrtpsender.RTCRtpSender._stream_id",
+    "aiortc.rtcrtpsender.RTCRtpSender._send_keyframe",
+    "aiortc.rtcrtpreceiver.RTCRtpReceiver._handle_rtcp_packet",
+    "aiortc.rtcrtpreceiver.RTCRtpReceiver._send_rtcp_pli",
+    "aiortc.codecs.vpx.Vp8Encoder._packetize",
+    "aiortc.codecs.h264.H264Encoder._packetize",
+    "aiortc.codecs.h264.H264Encoder._split_bitstream",
+    "aiortc.rtcdtlstransport.RTCDtlsTransport._ssl",
+}
 MEDIA_FILES = ["rtpsend.py", "passthrough.py", "relay.py", "vp8.py", "h264.py", "dtls.py"]
 
 
