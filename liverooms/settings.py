@@ -90,6 +90,14 @@ TEMPLATES = [
 DATABASES = {
     "default": database_from_url("DATABASE_URL", env_str("DATABASE_URL"), sqlite_default=BASE_DIR / "db.sqlite3"),
 }
+# PostgreSQL connections come from a pool per process (psycopg_pool): a socket action borrows one
+# and gives it back (liverooms.db closes it), instead of opening a connection each time. Not
+# CONN_MAX_AGE: under ASGI each request runs on a thread of its own, whose persistent connection
+# would outlive it. A borrowed connection is checked first, so one a restarted server cut is
+# replaced rather than handed to a query; past `timeout` s without a free one, the action fails.
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 2, "max_size": 20, "timeout": 5}
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # with a pool: check each connection it lends
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url("REDIS_URL")

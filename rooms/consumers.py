@@ -7,11 +7,13 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.consumer import get_handler_name
+from channels import consumer as channels_consumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import DEFAULT_CHANNEL_LAYER
 from django.conf import settings
 
 from comments.reactions import check_kind
+from liverooms.adapters import channels_asgi
 from liverooms.clients import scope_key
 from liverooms.db import db_async
 from liverooms.errors import ActionError, ErrorCode, rate_limited
@@ -32,7 +34,9 @@ logger = logging.getLogger(__name__)
 class RoomConsumer(AsyncWebsocketConsumer):
     # Sockets get room messages from their hub, not from a channel each: no per-socket
     # subscription, and each event is serialised once per room, not once per socket.
-    channel_layer_alias = "liverooms.no-channel-per-socket"
+    # (If channels changed how an unknown alias behaves, its adapter said so at start-up: then each
+    # socket gets a channel of its own again, unused but harmless.)
+    channel_layer_alias = "liverooms.no-channel-per-socket" if channels_asgi.ADAPTER.usable() else DEFAULT_CHANNEL_LAYER
 
     room: Room | None = None
     hub: RoomHub | None = None
@@ -64,7 +68,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         try:
             await self.accept()
-            self._direct = DirectSocket.find(self.base_send)
+            self._direct = DirectSocket.find(getattr(self, "base_send", None))
             await self._catch_up(self.room, self.hub)
         except BaseException:
             await hubs().leave(self.room.pk, self)
@@ -143,7 +147,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Channels' dispatch, without its per-message `aclose_old_connections()` thread hop: every
         database call here goes through `db_async`, which closes old connections itself. (That hop
         was half the server's CPU with thousands of viewers sending hearts; see bench/README.md.)"""
-        handler = getattr(self, get_handler_name(message), None)
+        if not channels_asgi.ADAPTER.usable():
+            await super().dispatch(message)  # channels' own, with its per-message hop
+            return
+        handler = getattr(self, channels_consumer.get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)

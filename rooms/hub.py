@@ -21,6 +21,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
+import time
 import weakref
 from collections import Counter
 from collections.abc import Callable
@@ -28,8 +30,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from comments.reactions import add_to_totals
+from liverooms import layer
 from liverooms.aio import background
 from liverooms.db import db_async
 from rooms import presence, stats
@@ -46,6 +50,8 @@ VIEWERS_EVERY = 5  # ticks (1 s)
 PRESENCE_EVERY = 50  # ticks (10 s) between reports of who is here (presence, room figures)
 RESUBSCRIBE_EVERY = 3000  # ticks (10 min): channel layers forget group members after a day
 GAP_READ_LIMIT = 1000
+RECONNECT_FIRST = 0.1  # seconds before the first retry of a lost channel layer, doubling...
+RECONNECT_MAX = 2.0  # ...up to this
 
 
 def reaction_ticks(sockets: int) -> int:
@@ -104,8 +110,10 @@ class RoomHub:
         self.ended = False
         self.viewers = 0
         self.stage: dict[int, int | None] = {}  # seat index -> user id: the stage is not counted
+        self._presence_failing = False
         self._layer = get_channel_layer()
         self._channel = ""
+        self._epoch = ""  # the run of the layer's Redis this hub joined its group on (liverooms.layer)
         self._tasks: list[asyncio.Task[None]] = []
         self._outgoing: Counter[str] = Counter()  # reactions of local sockets, not yet published
         self._incoming: Counter[str] = Counter()  # reactions heard from every process, not yet written
@@ -120,7 +128,7 @@ class RoomHub:
     async def start(self) -> None:
         """Subscribe first, then read where the stream stands: nothing falls in between."""
         self._channel = await self._layer.new_channel()
-        await self._layer.group_add(room_group(self.room_id), self._channel)
+        await self._subscribe()
         self.last_seq, status = await _room_position(self.room_id)
         self.ended = status == Room.Status.ENDED
         self.stage = await _stage(self.room_id)
@@ -132,12 +140,28 @@ class RoomHub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._publish_reactions()
+        try:
+            await self._publish_reactions()
+        except Exception as error:  # the layer is down: the last hearts are lost, the hub still stops
+            logger.warning("room %s: could not publish the last reactions: %s", self.room_id, _cause(error))
         with contextlib.suppress(Exception):
             await self._report_presence()
-        await self._layer.group_discard(room_group(self.room_id), self._channel)
+        try:
+            await self._layer.group_discard(room_group(self.room_id), self._channel)
+        except Exception as error:  # the layer is down: its membership expires by itself
+            logger.warning("room %s: could not leave the room group: %s", self.room_id, _cause(error))
         with contextlib.suppress(Exception):
             await presence.withdraw(self.room_id)
+
+    async def _subscribe(self) -> None:
+        """Join the room's group (again: it is idempotent), noting which run of Redis holds it."""
+        epoch = await layer.epoch()
+        await self._layer.group_add(room_group(self.room_id), self._channel)
+        self._epoch = epoch
+
+    async def _group_lost(self) -> bool:
+        """Whether the layer's Redis restarted since the hub joined (and so forgot the group)."""
+        return await layer.epoch() != self._epoch
 
     # --- what sockets call -----------------------------------------------------------------
 
@@ -169,12 +193,52 @@ class RoomHub:
     # --- the channel-layer side ------------------------------------------------------------
 
     async def _read(self) -> None:
+        """Hand what the room's group hears to the sockets, for as long as the hub lives. A lost
+        layer (Redis restarting, a network blip) does not end it: see `_reconnect`."""
         while True:
-            message = await self._layer.receive(self._channel)
+            try:
+                message = await self._layer.receive(self._channel)
+            except Exception as error:
+                await self._reconnect(error)
+                continue
             try:
                 await self._dispatch(message)
             except Exception:
                 logger.exception("room %s: could not handle %s", self.room_id, message.get("type"))
+
+    async def _reconnect(self, error: Exception) -> None:
+        """Retry with back-off until the layer answers, then join the group again at once (a
+        restarted Redis forgot it) and read what was missed from the stored stream. Meanwhile
+        each retry delivers stored events too: the stream lives in the database, not in Redis."""
+        logger.warning("room %s: channel layer lost, reconnecting: %s", self.room_id, _cause(error))
+        lost_at, delay, attempts = time.monotonic(), RECONNECT_FIRST, 0
+        while True:
+            await asyncio.sleep(delay)
+            attempts += 1
+            with contextlib.suppress(Exception):
+                await self._read_stored()
+            try:
+                await self._subscribe()
+            except Exception as again:
+                delay = min(delay * 2, RECONNECT_MAX)
+                if attempts % 10 == 0:
+                    logger.warning("room %s: channel layer still down: %s", self.room_id, _cause(again))
+                continue
+            break
+        with contextlib.suppress(Exception):
+            await self._read_stored()
+        logger.warning(
+            "room %s: channel layer back after %.1f s; joined the room group again",
+            self.room_id,
+            time.monotonic() - lost_at,
+        )
+
+    async def _read_stored(self) -> None:
+        """Deliver the stored events after `last_seq`, each only if it is still the next one (the
+        timer's catch-up may be delivering the same ones meanwhile)."""
+        for frame in await db_async(events_after)(self.room_id, self.last_seq, limit=GAP_READ_LIMIT):
+            if frame["seq"] == self.last_seq + 1:
+                await self._deliver(frame["seq"], frame["type"], to_text(frame))
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -233,8 +297,14 @@ class RoomHub:
             self._drop(sock)
 
     def _drop(self, sock: Socket) -> None:
-        """A socket that failed a send (one closing mid-send, channels #1820) leaves; the others go on."""
-        logger.debug("room %s: dropping a listener that failed", self.room_id, exc_info=True)
+        """A socket that failed a send (one closing mid-send, channels #1820) leaves; the others go on.
+        Called while handling the failure: the log names its cause (the traceback at DEBUG)."""
+        error = sys.exc_info()[1]
+        who = f"user {sock.user_id}" if sock.user_id is not None else "an anonymous viewer"
+        logger.warning(
+            "room %s: dropping %s (%s): %s", self.room_id, who, type(sock).__name__, _cause(error) if error else "?"
+        )
+        logger.debug("room %s: the failed send", self.room_id, exc_info=True)
         self.forget(sock)
 
     def forget(self, sock: Socket) -> None:
@@ -268,8 +338,8 @@ class RoomHub:
                 if ticks % VIEWERS_EVERY == 0:
                     await self._refresh_viewers()
                     await self._catch_up()
-                if ticks % RESUBSCRIBE_EVERY == 0:
-                    await self._layer.group_add(room_group(self.room_id), self._channel)
+                if ticks % RESUBSCRIBE_EVERY == 0 or (ticks % VIEWERS_EVERY == 0 and await self._group_lost()):
+                    await self._subscribe()
                 # Every 10 s, and within a second of someone new arriving.
                 due = ticks % PRESENCE_EVERY == 0 or (self._new_keys and ticks % VIEWERS_EVERY == 0)
                 if due and not self.ended:
@@ -278,12 +348,15 @@ class RoomHub:
                 logger.exception("room %s: hub tick failed", self.room_id)
 
     async def _publish_reactions(self) -> None:
+        """Send the local tally to every process and add it to the totals. With the layer down
+        the tally is dropped (reactions are ephemeral; a burst of stale hearts after an outage
+        would be wrong) but still counted in the room's figures."""
         if not self._outgoing:
             return
         counts, self._outgoing = dict(self._outgoing), Counter()
+        self._reacted.update(counts)
         await self._layer.group_send(room_group(self.room_id), {"type": "room.reactions", "counts": counts})
         await add_to_totals(room_id=self.room_id, counts=counts)
-        self._reacted.update(counts)
 
     async def _report_presence(self) -> None:
         """Tell the database who is here (keeps the host's room and guests' seats from the
@@ -297,7 +370,15 @@ class RoomHub:
         self._reported_keys |= keys
 
     async def _refresh_viewers(self) -> None:
-        total = await presence.report(self.room_id, self.count_viewers())
+        try:
+            total = await presence.report(self.room_id, self.count_viewers())
+        except (RedisError, OSError) as error:
+            # Redis is away (the reader is reconnecting): say so once, not every second.
+            if not self._presence_failing:
+                logger.warning("room %s: cannot count viewers across processes: %s", self.room_id, error)
+            self._presence_failing = True
+            return
+        self._presence_failing = False
         self._peak = max(self._peak, total)
         if total != self.viewers:
             self.viewers = total
@@ -308,6 +389,10 @@ class RoomHub:
         newest, _status = await _room_position(self.room_id)
         if newest > self.last_seq:
             await self._fill_gap()
+
+
+def _cause(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 @db_async

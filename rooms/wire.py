@@ -9,6 +9,8 @@ connection itself: at once when nothing is queued before them, else behind what 
 frames keep their order with everything else the socket sends through ASGI.
 
 Anything else — a test communicator, TLS terminated by daphne, compression — takes the ASGI path.
+So does every socket when daphne, autobahn, Twisted or channels no longer have what this module
+reads of them: each has an adapter (liverooms/adapters/) probed at start-up, which says so loudly.
 A viewer who stops reading is cut off once too much is queued for them (they resume losslessly
 with `?after=<seq>`), instead of the server buffering for them without bound.
 """
@@ -26,8 +28,16 @@ from daphne.ws_protocol import WebSocketProtocol
 from django.conf import settings
 from twisted.internet.tcp import Connection
 
+from liverooms.adapters import autobahn_ws, channels_asgi, daphne_ws, twisted_tcp
+
 logger = logging.getLogger(__name__)
-_OPEN = AutobahnProtocol.STATE_OPEN
+_OPEN = getattr(AutobahnProtocol, "STATE_OPEN", 3)  # checked by autobahn_ws at start-up
+_ADAPTERS = (daphne_ws.ADAPTER, autobahn_ws.ADAPTER, twisted_tcp.ADAPTER, channels_asgi.ADAPTER)
+
+
+def direct_path_on() -> bool:
+    """Whether every package this module leans on still has what it reads (else ASGI it is)."""
+    return all(adapter.usable() for adapter in _ADAPTERS)
 
 
 class Frame(str):
@@ -55,9 +65,11 @@ class DirectSocket:
         self.transport = transport
 
     @classmethod
-    def find(cls, send: Callable[..., Any]) -> DirectSocket | None:
+    def find(cls, send: Callable[..., Any] | None) -> DirectSocket | None:
         """The daphne connection behind an ASGI `send` (through the session middleware's
         wrapper), if it is a plain TCP websocket without compression; None otherwise."""
+        if not direct_path_on():
+            return None
         target: Any = send
         for _ in range(8):
             if isinstance(target, functools.partial):

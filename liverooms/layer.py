@@ -1,0 +1,46 @@
+"""Whether the channel layer's Redis is still the one a subscriber joined its groups on.
+
+Redis keeps the channel layer's group memberships in memory: a Redis that restarts without
+persistence (or fails over to a replica that never saw them) forgets every group, silently. A
+reader whose connection was dropped notices (the receive raises) but one whose client reconnected
+by itself does not. Redis names each run of its server (`INFO server` → `run_id`), so a hub that
+records the run it subscribed on can tell, with one cheap call per process per second, that it must
+join its groups again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+
+import redis.asyncio as aioredis
+from django.conf import settings
+
+CACHE_FOR = 1.0  # seconds one answer serves every hub of the process
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
+_seen: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[float, str]] = weakref.WeakKeyDictionary()
+
+
+def _on_redis() -> bool:
+    backend = str(settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND", ""))
+    return backend.startswith("channels_redis.") and bool(settings.REDIS_URL)
+
+
+async def epoch() -> str:
+    """The run of the layer's Redis server now ("" for a layer without one: it cannot forget).
+    Raises the client's error while Redis is unreachable."""
+    if not _on_redis():
+        return ""
+    loop = asyncio.get_running_loop()
+    now = time.monotonic()
+    seen = _seen.get(loop)
+    if seen is not None and now - seen[0] < CACHE_FOR:
+        return seen[1]
+    if loop not in _clients:
+        _clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    info = await _clients[loop].info("server")
+    run_id = str(info.get("run_id", ""))
+    _seen[loop] = (now, run_id)
+    return run_id
