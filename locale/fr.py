@@ -64,6 +64,7 @@ FR: dict[str, str | tuple[str, str]] = {
     "LIVE": "EN DIRECT",
     "Starting soon": "Bientôt en direct",
     "mic off": "micro coupé",
+    "speaking": "parle",
     "camera off": "caméra coupée",
     "Tap for sound": "Activer le son",
     "Your seat": "Votre place",

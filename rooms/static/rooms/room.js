@@ -35,6 +35,7 @@ let siteModerator = false; // a moderator everywhere, not only named in this roo
 let wantFresh = false; // the next reconnect asks for a fresh room.state (a new role)
 let slowUntil = 0; // slow mode: when this user may comment again (ms)
 let tick = null; // the countdown's (and a timeout's end) timer
+let speaking = new Set(); // the seats the relay hears talking now (`speaking` frames)
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -141,7 +142,9 @@ function renderSeat(seat) {
   tile.querySelector(".avatar").textContent = taken ? initials(seat.user.username) : "";
   const showVideo = taken && seat.camera && (mine ? Boolean(localStream) : seat.publishing);
   tile.classList.toggle("has-video", showVideo);
+  tile.classList.toggle("muted", taken && !seat.mic);
   tile.querySelector(".mic-off").hidden = !taken || seat.mic;
+  renderSpeaking(seat);
   tile.querySelector(".cam-off").hidden = !taken || seat.camera;
   const tools = tile.querySelector(".host-tools");
   tools.hidden = !(isHost() && taken && seat.index !== 0 && isLive());
@@ -156,6 +159,23 @@ function renderSeat(seat) {
     tools.querySelector('[data-act="remove"]').textContent = fmt(gettext("Remove %(name)s from the stage"), { name });
   }
   $("grid").dataset.count = String(state.seats.filter((s) => s.user !== null).length || 1);
+  renderLayout();
+}
+
+// Who is talking: a ring on the tile (on the avatar in an audio room) and a quiet "speaking" in
+// its caption, so it is in the tile's name for a screen reader, never announced (it can change 5
+// times a second). A seat with its mic off, or an empty one, never shows it.
+function renderSpeaking(seat) {
+  const on = speaking.has(seat.index) && seat.user !== null && seat.mic;
+  const tile = tiles[seat.index];
+  tile.classList.toggle("speaking", on);
+  tile.querySelector(".speaking-label").hidden = !on;
+}
+
+// Every camera off, or nobody sending video: an audio room, with big avatars and names.
+function renderLayout() {
+  const video = tiles.some((tile) => !tile.hidden && tile.classList.contains("has-video"));
+  $("grid").dataset.layout = video ? "video" : "audio";
 }
 
 function renderBadge() {
@@ -778,6 +798,10 @@ function onFrame(frame) {
     case "viewers":
       formatViewers(frame.count);
       break;
+    case "speaking":
+      speaking = new Set(frame.seats);
+      if (state) state.seats.forEach(renderSpeaking);
+      break;
     case "error":
       showError($("comment-error"), frame);
       break;
@@ -786,6 +810,11 @@ function onFrame(frame) {
 
 function onStatus(text) {
   $("connection").textContent = text;
+  if (text && speaking.size) {
+    // the connection dropped: who is speaking is no longer known (the next change says it again)
+    speaking = new Set();
+    if (state) state.seats.forEach(renderSpeaking);
+  }
   if (state) {
     renderCommentBox();
     renderAsk();
