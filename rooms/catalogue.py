@@ -66,7 +66,7 @@ CATALOGUE: dict[str, FrameType] = {
             "questions",
             "spotlight",
             audience="socket",
-            optional=("held",),
+            optional=("held", "speaking"),
         ),
         _frame("ack", "ref", audience="socket", optional=("comment_id", "held", "question_id", "votes", "until")),
         _frame("error", "code", "message", "ref", audience="socket", optional=("retry_after", "until")),

@@ -80,6 +80,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         missed = None if after is None else await db_async(replay)(room.pk, after)
         if after is None or missed is None:
             state = await _state(room.pk, self.user, max(hub.viewers, hub.count_viewers()))
+            state["speaking"] = hub.speaking
             self.last_seq = state["seq"]
             await self.send_text(to_text(state))
         else:

@@ -111,6 +111,7 @@ class RoomHub:
         self.viewers = 0
         self.stage: dict[int, int | None] = {}  # seat index -> user id: the stage is not counted
         self._presence_failing = False
+        self.speaking: list[int] = []  # the last `speaking` set heard (media.speaking)
         self._layer = get_channel_layer()
         self._channel = ""
         self._epoch = ""  # the run of the layer's Redis this hub joined its group on (liverooms.layer)
@@ -250,6 +251,8 @@ class RoomHub:
             for sock in [s for s in self.sockets if s.user_id in to]:
                 await self._write(sock, frame)
         elif kind == "room.broadcast":
+            if message["text"].startswith('{"type":"speaking"'):
+                self.speaking = json.loads(message["text"])["seats"]  # for room.state of late joiners
             await self._broadcast_text(message["text"])
         elif kind == "room.reactions":
             self._incoming.update({k: int(v) for k, v in message["counts"].items()})

@@ -74,3 +74,17 @@ async def test_a_broadcast_frame_reaches_every_socket_of_the_room(room: Room, ca
         await tab.close()
     with pytest.raises(UncataloguedFrame):
         await broadcast(room.pk, {"type": "speaking", "who": [0]})
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_joining_while_someone_talks_learns_who(room: Room, carol) -> None:
+    from rooms.events import broadcast
+    from tests.sockets import join
+
+    first = await join(room, carol)
+    await broadcast(room.pk, {"type": "speaking", "seats": [0]})
+    await first.recv("speaking")
+    late = await join(room, None)
+    assert late.state["speaking"] == [0]
+    for tab in (first, late):
+        await tab.close()

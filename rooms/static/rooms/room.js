@@ -691,6 +691,7 @@ function onFrame(frame) {
     case "room.state":
       state = frame;
       wantFresh = false;
+      speaking = new Set(frame.speaking || []); // who talks as you join (then `speaking` frames)
       pendingRequests = new Map((frame.you.requests || []).map((u) => [u.id, u]));
       questions = new Map((frame.questions || []).map((q) => [q.id, q]));
       myVotes = new Set(frame.you.votes || []);
