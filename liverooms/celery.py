@@ -20,6 +20,7 @@ def _schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
     Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
     every = {
         "rooms.tasks.sweep_abandoned": settings.ROOM_SWEEP_INTERVAL,
+        "rooms.tasks.expire_publishing": settings.ROOM_SWEEP_INTERVAL,
         "rooms.tasks.refresh_all_stats": settings.ROOM_STATS_INTERVAL,
         "webhooks.deliver_due": settings.WEBHOOK_SWEEP_INTERVAL,
         "comments.tasks.requeue_stalled_jobs": settings.ROOM_SWEEP_INTERVAL,

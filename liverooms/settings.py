@@ -178,6 +178,12 @@ CELERY_TIMEZONE = "UTC"
 ROOM_ABANDONED_AFTER = env_int("ROOM_ABANDONED_AFTER", 60, minimum=1)
 # How often Celery beat runs that sweep, in seconds.
 ROOM_SWEEP_INTERVAL = env_int("ROOM_SWEEP_INTERVAL", 15, minimum=1)
+# A seat's `publishing` is a lease of this many seconds, renewed every PUBLISHING_RENEW_INTERVAL
+# by the process relaying its media; the sweep turns off the seats of a process that died.
+PUBLISHING_LEASE_SECONDS = env_float("PUBLISHING_LEASE_SECONDS", 30, minimum=1)
+PUBLISHING_RENEW_INTERVAL = env_float("PUBLISHING_RENEW_INTERVAL", 10, minimum=0.1)
+if PUBLISHING_RENEW_INTERVAL * 2 > PUBLISHING_LEASE_SECONDS:
+    raise ImproperlyConfigured("PUBLISHING_RENEW_INTERVAL must be at most half of PUBLISHING_LEASE_SECONDS")
 # A room socket with this many bytes queued for it is not reading: the server cuts it off (the
 # client resumes from its last `seq`) rather than buffer for it without bound.
 WEBSOCKET_MAX_QUEUED_BYTES = env_int("WEBSOCKET_MAX_QUEUED_BYTES", 4 * 1024 * 1024, minimum=16 * 1024)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from liverooms.db import db_async
+from media import lease
 from media.ice import ice_servers
 from media.relay import PeerLimits, Relays, RoomRelay
 from rooms import seats
@@ -136,6 +137,7 @@ async def relay_for(room: Room) -> RoomMedia:
         ice_servers=ice_servers(),
     )
     media = _rooms[room.pk] = RoomMedia(room=room, relay=relay)
+    lease.hold(room.pk, relay)
     try:
         # Subscribe first, then read: a seat change committed in between is in both, never in neither.
         await hubs().join(room, media, viewer=False)

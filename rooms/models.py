@@ -65,6 +65,10 @@ class Seat(models.Model):
     camera = models.BooleanField(default=True)
     mic = models.BooleanField(default=True)
     publishing = models.BooleanField(default=False)
+    # `publishing` is a lease: the process relaying the seat's media renews it every
+    # PUBLISHING_RENEW_INTERVAL seconds (media/lease.py); once it lapses (that process died) the
+    # sweep turns `publishing` off (rooms.seats.expire_publishing). None while not publishing.
+    publishing_until = models.DateTimeField(null=True, blank=True)
     # Bearer token for WHIP (OBS/FFmpeg/the studio page); a new one each time someone takes the seat.
     publish_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # When the seat's holder was last known to be present (socket or media); the abandoned-room
@@ -85,6 +89,9 @@ class Seat(models.Model):
             models.CheckConstraint(
                 condition=Q(publish_token__isnull=True) | Q(user__isnull=False), name="seat_token_needs_user"
             ),
+        ]
+        indexes = [
+            models.Index(fields=["publishing_until"], condition=Q(publishing=True), name="seat_publishing_lease_idx")
         ]
 
     def __str__(self) -> str:

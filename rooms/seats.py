@@ -8,8 +8,10 @@ concerns.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
@@ -41,10 +43,10 @@ def whip_data(room: Room, seat: Seat) -> dict[str, str | None]:
 
 
 def _sit(room: Room, seat: Seat, user: User) -> Seat:
-    seat.user, seat.camera, seat.mic, seat.publishing = user, True, True, False
+    seat.user, seat.camera, seat.mic, seat.publishing, seat.publishing_until = user, True, True, False, None
     seat.publish_token = new_publish_token()
     seat.seen_at = timezone.now()
-    seat.save(update_fields=["user", "camera", "mic", "publishing", "publish_token", "seen_at"])
+    seat.save(update_fields=["user", "camera", "mic", "publishing", "publishing_until", "publish_token", "seen_at"])
     SeatRequest.objects.filter(room=room, user=user).delete()
     SeatInvite.objects.filter(room=room, user=user).delete()
     _publish(room, seat)
@@ -56,7 +58,8 @@ def _sit(room: Room, seat: Seat, user: User) -> Seat:
 
 def _vacate(room: Room, seat: Seat) -> Seat:
     seat.user, seat.camera, seat.mic, seat.publishing, seat.publish_token = None, True, True, False, None
-    seat.save(update_fields=["user", "camera", "mic", "publishing", "publish_token"])
+    seat.publishing_until = None
+    seat.save(update_fields=["user", "camera", "mic", "publishing", "publishing_until", "publish_token"])
     return _publish(room, seat)
 
 
@@ -206,19 +209,73 @@ def seat_user(*, room: Room, user: User, index: int) -> Seat:
         return _sit(locked, seat, user)
 
 
-def set_publishing(*, room_id: int, index: int, publishing: bool) -> bool:
+def _lease_end(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.PUBLISHING_LEASE_SECONDS)
+
+
+def set_publishing(*, room_id: int, index: int, publishing: bool, lapsed_before: datetime | None = None) -> bool:
     """The media relay reports that a seat's media started or stopped flowing; publishes
-    `seat.updated` when that changes what viewers see. False if nothing changed."""
+    `seat.updated` when that changes what viewers see. False if nothing changed.
+
+    `publishing` is a lease: starting takes one of PUBLISHING_LEASE_SECONDS, which the relay's
+    process renews (`renew_publishing`). With `lapsed_before` (the sweep's `expire_publishing`), the
+    seat stops only if its lease still ended before then (a renewal meanwhile keeps it), and its
+    holder counts as last seen when the lease was last renewed, not now."""
     with transaction.atomic():
         room = Room.objects.select_for_update().get(pk=room_id)
         seat = room.seats.get(index=index)
+        now = timezone.now()
+        if lapsed_before is not None:
+            if publishing or not seat.publishing or seat.publishing_until is None:
+                return False
+            if seat.publishing_until >= lapsed_before:
+                return False
+            seen = seat.publishing_until - timedelta(seconds=settings.PUBLISHING_LEASE_SECONDS)
+            seat.seen_at = max(seat.seen_at, seen)
+        else:
+            seat.seen_at = now  # media just flowed: the holder was here
+        if publishing and seat.publishing:
+            # already on: a fresh lease, nothing for viewers
+            Seat.objects.filter(pk=seat.pk).update(publishing_until=_lease_end(now), seen_at=now)
+            return False
         if seat.publishing == publishing or (publishing and (seat.user_id is None or not room.is_live)):
             return False
         seat.publishing = publishing
-        seat.seen_at = timezone.now()  # media just flowed: the holder was here
-        seat.save(update_fields=["publishing", "seen_at"])
+        seat.publishing_until = _lease_end(now) if publishing else None
+        seat.save(update_fields=["publishing", "publishing_until", "seen_at"])
         _publish(room, seat)
         return True
+
+
+def renew_publishing(*, room_id: int, indexes: Collection[int], now: datetime | None = None) -> list[int]:
+    """The process relaying the room's media still receives seats `indexes`: extend their leases
+    (and count their holders, the host too, as present). Returns the indexes renewed: a seat not
+    among them is not `publishing` here (it never was yet, or its lease lapsed) and the caller
+    says so with `set_publishing`. One UPDATE; no event (nothing viewers see changes)."""
+    if not indexes:
+        return []
+    now = now or timezone.now()
+    with transaction.atomic():
+        held = Seat.objects.filter(
+            room_id=room_id, room__status=Room.Status.LIVE, index__in=list(indexes), publishing=True
+        )
+        renewed = sorted(held.values_list("index", flat=True))
+        if renewed:
+            leased = Seat.objects.filter(room_id=room_id, index__in=renewed)
+            leased.update(publishing_until=_lease_end(now), seen_at=now)
+            if HOST_SEAT in renewed:
+                Room.objects.filter(pk=room_id, status=Room.Status.LIVE).update(host_seen_at=now)
+    return renewed
+
+
+def expire_publishing(*, now: datetime | None = None) -> int:
+    """Turn `publishing` off (a `seat.updated` each, as when media stops) on every seat whose lease
+    ran out before `now`: the process relaying it died without saying so. Returns how many."""
+    now = now or timezone.now()
+    lapsed = Seat.objects.filter(publishing=True, publishing_until__lt=now).values_list("room_id", "index")
+    return sum(
+        set_publishing(room_id=room_id, index=index, publishing=False, lapsed_before=now) for room_id, index in lapsed
+    )
 
 
 def rotate_publish_token(*, room: Room, user: AnyUser) -> tuple[Seat, str | None]:

@@ -7,13 +7,20 @@ import dataclasses
 
 from celery import shared_task
 
-from rooms import actions, retention, stats
+from rooms import actions, retention, seats, stats
 
 
 @shared_task(name="rooms.tasks.sweep_abandoned")
 def sweep_abandoned() -> dict[str, int]:
     """Periodic (Celery beat): end rooms abandoned by their host, free seats abandoned by guests."""
     return dataclasses.asdict(actions.sweep_abandoned())
+
+
+@shared_task(name="rooms.tasks.expire_publishing")
+def expire_publishing() -> int:
+    """Periodic (Celery beat, with the sweep): turn off `publishing` on seats whose lease lapsed
+    (the process relaying them died); each sends the usual `seat.updated`."""
+    return seats.expire_publishing()
 
 
 @shared_task(name="rooms.tasks.refresh_stats")
