@@ -107,7 +107,11 @@ def timeout(*, room: Room, user: AnyUser, username: str, seconds: int) -> dateti
         if ban is not None and ban.until is None and until is not None:
             raise ActionError("bad_request", f"{username} is banned from this live for good already.")
         if until is None:
-            Ban.objects.filter(user=target, room=room, until__isnull=False).delete()
+            lifted, _ = Ban.objects.filter(user=target, room=room, until__isnull=False).delete()
+            if not lifted:
+                # No timeout to lift (never given, over, or a ban for good, which stays): nothing
+                # changes, so nobody is told (their page must not think a ban for good was lifted).
+                return None
         elif ban is None:
             Ban.objects.create(user=target, room=room, created_by=moderator, until=until, reason="timeout")
         else:

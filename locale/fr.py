@@ -208,6 +208,9 @@ FR: dict[str, str | tuple[str, str]] = {
     "Time out": "Suspendre",
     "Time out %(name)s": "Suspendre %(name)s",
     "Timed out until %(time)s.": "Suspendu jusqu'à %(time)s.",
+    "Lift timeout": "Lever la suspension",
+    "Lift %(name)s's timeout": "Lever la suspension de %(name)s",
+    "Timeout lifted.": "Suspension levée.",
     "The host turned questions off.": "L'hôte a désactivé les questions.",
     "You are on stage: questions are for viewers.": "Vous êtes sur scène : les questions sont pour les spectateurs.",
     "You have a question waiting: you can ask another once it is answered.": (

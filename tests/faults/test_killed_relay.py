@@ -49,9 +49,9 @@ async def next_seat_update(socket: Any, index: int, publishing: bool, within: fl
         left = deadline - time.monotonic()
         assert left > 0, f"no seat.updated with publishing={publishing} within {within} s"
         frame = json.loads(await asyncio.wait_for(socket.recv(), left))
-        if frame["type"] == "seat.updated" and frame["seat"]["index"] == index:
-            if frame["seat"]["publishing"] is publishing:
-                return frame
+        seat = frame.get("seat") or {}
+        if frame["type"] == "seat.updated" and seat["index"] == index and seat["publishing"] is publishing:
+            return frame
 
 
 async def test_a_killed_relays_seat_stops_publishing_for_viewers_elsewhere(room: Room) -> None:

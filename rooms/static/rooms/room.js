@@ -431,6 +431,20 @@ function addCommentTools(item) {
     );
     timeout.dataset.act = "timeout";
     timeout.setAttribute("aria-label", fmt(gettext("Time out %(name)s"), { name }));
+    // Lifting works whoever gave the timeout (another moderator, the admin); a ban for good stays.
+    const lift = button(
+      gettext("Lift timeout"),
+      async () => {
+        const ack = await act("user.timeout", { username: item.dataset.user, seconds: 0 });
+        if (ack) {
+          menu.querySelector(".done")?.remove();
+          menu.append(el("span", gettext("Timeout lifted."), "done"));
+        }
+      },
+      "secondary",
+    );
+    lift.dataset.act = "lift-timeout";
+    lift.setAttribute("aria-label", fmt(gettext("Lift %(name)s's timeout"), { name }));
   }
   tools.append(summary, menu);
   item.append(document.createTextNode(" "), tools);
