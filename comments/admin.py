@@ -9,17 +9,28 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Max, QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from comments import actions, bulk, questions, review
 from comments.models import Ban, BlockedWord, Comment, ModerationJob, Question
 from comments.tasks import run_moderation_job
+from rooms.admin import RoomAdmin
 from rooms.models import Room
+
+# The comment list's "N new comments" (comments/static/comments/admin_live.js) asks this often.
+NEW_COMMENTS_POLL_MS = 3000
+# The query parameter of that count: comments newer than this id (the newest when the page loaded).
+AFTER = "_after"
 
 
 class RemovedFilter(admin.SimpleListFilter):
@@ -129,6 +140,38 @@ class CommentAdmin(TellsFinishedJobs, admin.ModelAdmin[Comment]):
         "ban_everywhere_and_remove",
     ]
     list_per_page = 100
+    change_list_template = "admin/comments/comment/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        count = path("new/", self.admin_site.admin_view(self.new_comments_view), name="comments_comment_new")
+        return [count, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        newest = Comment.objects.aggregate(newest=Max("pk"))["newest"] or 0
+        live = {
+            "new_comments_url": reverse("admin:comments_comment_new"),
+            "newest_comment_id": newest,
+            "new_comments_poll_ms": NEW_COMMENTS_POLL_MS,
+        }
+        return super().changelist_view(request, {**live, **(extra_context or {})})
+
+    def new_comments_view(self, request: HttpRequest) -> JsonResponse:
+        """How many comments the list, as filtered and searched now, has gained since the page was
+        loaded (`_after`: the newest id then). Staff with view permission only; a count, no text."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        raw = request.GET.get(AFTER, "")
+        if not raw.isdigit() or len(raw) > 18:
+            return JsonResponse({"error": f"`{AFTER}` must be a comment id."}, status=400)
+        query = request.GET.copy()
+        query.pop(AFTER)
+        request.GET = query  # the list's own filters and search, as on the page
+        try:
+            listed = self.get_changelist_instance(request).queryset
+        except IncorrectLookupParameters:
+            return JsonResponse({"error": "Unknown filter."}, status=400)
+        new = listed.filter(pk__gt=int(raw))
+        return JsonResponse({"count": new.count()})
 
     @admin.display(description="state")
     def state(self, comment: Comment) -> str:
@@ -403,3 +446,20 @@ class QuestionAdmin(admin.ModelAdmin[Question]):
     def restore_selected(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
         count = sum(questions.restore_question(question=q) for q in queryset)
         self.message_user(request, f"Restored {count} question(s).", messages.SUCCESS)
+
+
+admin.site.unregister(Room)
+
+
+@admin.register(Room)
+class LiveRoomAdmin(RoomAdmin):
+    """The rooms app's admin, plus one click from a room to its comments (comments plugs in here
+    rather than rooms importing comments)."""
+
+    list_display = [*RoomAdmin.list_display, "follow_comments"]
+    fields = readonly_fields = (*RoomAdmin.fields, "follow_comments")
+
+    @admin.display(description="comments (live)")
+    def follow_comments(self, room: Room) -> SafeString:
+        url = f"{reverse('admin:comments_comment_changelist')}?room__id__exact={room.pk}"
+        return format_html('<a href="{}">{}</a>', url, "Follow comments" if room.is_live else "Comments")
