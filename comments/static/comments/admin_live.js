@@ -59,11 +59,19 @@
     }
     const anchor = rows().find((row) => idOf(row) === place.anchor);
     if (anchor) window.scrollBy(0, anchor.getBoundingClientRect().top - place.top);
+    else window.scrollTo(0, 0); // the row left this page of the list: start from the newest
   }
 
+  let ours = false;
   banner.querySelector("#show-new-comments").addEventListener("click", () => {
     remember();
+    ours = true;
+    history.scrollRestoration = "manual"; // the place is ours to restore, not the browser's
     location.reload();
+  });
+  // Any other reload (F5) or navigation: the browser's own scroll restoration again.
+  window.addEventListener("beforeunload", () => {
+    if (!ours) history.scrollRestoration = "auto";
   });
   if (document.readyState === "complete") restore();
   else window.addEventListener("load", restore);
