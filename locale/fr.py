@@ -211,6 +211,9 @@ FR: dict[str, str | tuple[str, str]] = {
     "Lift timeout": "Lever la suspension",
     "Lift %(name)s's timeout": "Lever la suspension de %(name)s",
     "Timeout lifted.": "Suspension levée.",
+    "1 new comment": "1 nouveau commentaire",
+    "{count} new comments": "{count} nouveaux commentaires",
+    "Show them": "Les afficher",
     "The host turned questions off.": "L'hôte a désactivé les questions.",
     "You are on stage: questions are for viewers.": "Vous êtes sur scène : les questions sont pour les spectateurs.",
     "You have a question waiting: you can ask another once it is answered.": (
