@@ -165,7 +165,7 @@ class CommentAdmin(TellsFinishedJobs, admin.ModelAdmin[Comment]):
             return JsonResponse({"error": f"`{AFTER}` must be a comment id."}, status=400)
         query = request.GET.copy()
         query.pop(AFTER)
-        request.GET = query  # the list's own filters and search, as on the page
+        request.GET = query  # type: ignore[assignment]  # the list's own filters and search, as on the page
         try:
             listed = self.get_changelist_instance(request).queryset
         except IncorrectLookupParameters:
@@ -457,7 +457,12 @@ class LiveRoomAdmin(RoomAdmin):
     rather than rooms importing comments)."""
 
     list_display = [*RoomAdmin.list_display, "follow_comments"]
-    fields = readonly_fields = (*RoomAdmin.fields, "follow_comments")
+
+    def get_fields(self, request: HttpRequest, obj: Room | None = None) -> list[Any]:
+        return [*super().get_fields(request, obj), "follow_comments"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> list[str]:
+        return [*super().get_readonly_fields(request, obj), "follow_comments"]
 
     @admin.display(description="comments (live)")
     def follow_comments(self, room: Room) -> SafeString:
