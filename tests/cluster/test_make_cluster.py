@@ -25,7 +25,7 @@ def test_make_cluster_serves_the_url_it_prints_and_ctrl_c_stops_everything() -> 
     var.chmod(0o755)
     make = subprocess.Popen(
         # -o: the venv is installed already (what `make cluster` would otherwise check first)
-        ["make", "-o", ".venv/.runtime", "cluster", "N=1", f"CLUSTER_PORT={port}", f"CLUSTER_ARGS=--var {var}"],  # noqa: S607
+        ["make", "-o", ".venv/.runtime", "cluster", "N=1", f"CLUSTER_PORT={port}", f"CLUSTER_ARGS=--var {var}"],
         cwd=ROOT,
         env={**os.environ, **cluster_env()},
         stdout=subprocess.PIPE,
@@ -45,11 +45,12 @@ def test_make_cluster_serves_the_url_it_prints_and_ctrl_c_stops_everything() -> 
             assert time.monotonic() < deadline, "".join(printed)
         assert printed[-1].startswith(f"Serving on http://127.0.0.1:{port}/"), "".join(printed)
 
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
             assert response.status == 200
             assert b"<html" in response.read().lower()
         daphne_ports += [int(line.split(":")[-1].split()[0]) for line in printed if "daphne-0 on" in line]
-        assert daphne_ports and port_open(daphne_ports[0])
+        assert daphne_ports
+        assert port_open(daphne_ports[0])
         logs = var / "logs"
         for worker in ("celery", "webhooks"):
             wait_for(lambda w=worker: " ready." in (logs / f"celery-{w}.log").read_text(), f"the {worker} worker")

@@ -46,7 +46,7 @@ def test_behind_the_proxy_the_forwarded_client_counts() -> None:
     assert proxy.get("/metrics", HTTP_X_FORWARDED_FOR="10.1.2.3").status_code == 200
 
 
-@override_settings(METRICS_TOKEN="s3cret-metrics")  # noqa: S106
+@override_settings(METRICS_TOKEN="s3cret-metrics")
 def test_a_public_scraper_with_the_token_may() -> None:
     public = Client(REMOTE_ADDR="8.8.8.8")
     assert public.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics").status_code == 200
