@@ -19,6 +19,7 @@ Every response carries `X-Liverooms-Process: <n>`: which process served it (0-ba
 from __future__ import annotations
 
 import argparse
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def _location(match: str, upstream: str, *extra: str, websocket: bool = False, p
     lines += [f"        {line}" for line in extra]
     lines.append(f"        proxy_pass {upstream};")
     lines.append("    }")
-    return "\n".join(lines)
+    return textwrap.indent("\n".join(lines), "    ")
 
 
 def render(layout: Layout) -> str:
