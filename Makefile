@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APPS := liverooms rooms comments media
 
-.PHONY: run test lint typecheck pytest clean
+.PHONY: run test lint typecheck pytest clean cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ run: $(VENV)/.runtime
 	@$(BIN)/celery -A liverooms worker --beat --pool=solo -Q celery,webhooks --loglevel=WARNING & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) liverooms.asgi:application
+
+# A cluster on this machine (docs/deploy.md): nginx + N daphne + a Celery worker per queue + beat,
+# on the local PostgreSQL and Redis (DATABASE_URL / REDIS_URL, started if installed but stopped).
+# Prints the URL (CLUSTER_PORT); Ctrl-C stops everything.
+N ?= 2
+CLUSTER_PORT ?= 8080
+cluster: $(VENV)/.runtime
+	$(BIN)/python -m deploy.cluster --processes $(N) --port $(CLUSTER_PORT) $(CLUSTER_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "liverooms.probes.ProbesMiddleware",  # /healthz and /metrics: before host checks and redirects
     "django.middleware.security.SecurityMiddleware",
     "liverooms.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -261,7 +262,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` writes (the cluster launcher points it under var/, where nginx serves it).
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # After `collectstatic` (production), WhiteNoise serves hashed, compressed files from
 # STATIC_ROOT; before it (a laptop, the test suite) it serves them straight from the apps.
 STATIC_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
@@ -297,6 +299,13 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Cluster: this process's own address, and who may read its metrics -----------------------
+# The URL at which the other processes reach this one directly, not through the balancer
+# (deploy/cluster.py sets it per daphne: http://127.0.0.1:<port>). Empty: a single process.
+INTERNAL_URL = env_str("LIVEROOMS_INTERNAL_URL").rstrip("/")
+# `/metrics` answers loopback and private-network clients; anyone else needs this bearer token.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 LOGGING = {
     "version": 1,

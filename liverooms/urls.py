@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import last_modified
 from django.views.i18n import JSONCatalog
 
-from liverooms import views
+from liverooms import probes, views
 
 # The JS catalogue changes only with a deploy: browsers revalidate it and get 304 meanwhile.
 STARTED = timezone.now().replace(microsecond=0)
@@ -33,6 +33,9 @@ urlpatterns = [
     ),  # room.js's strings (rooms/static/rooms/i18n.js; ?lang= keeps one cached copy per language)
     path("admin/login/", views.admin_login_page),
     path("admin/", admin.site.urls),
+    # Answered by liverooms.probes.ProbesMiddleware before any host check; named here for reverse().
+    path("healthz", probes.healthz, name="healthz"),
+    path("metrics", probes.metrics_view, name="metrics"),
 ]
 
 handler404 = "liverooms.views.not_found"

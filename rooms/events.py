@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -177,7 +178,7 @@ def _group_send_all(room_id: int, messages: list[dict[str, Any]]) -> None:
 
 async def _send_in_order(layer: Any, group: str, messages: list[dict[str, Any]]) -> None:
     for message in messages:
-        await layer.group_send(group, message)
+        await layer.group_send(group, {**message, "at": time.time()})  # liverooms.metrics: delivery latency
 
 
 RESUME_MAX_EVENTS = 1000

@@ -33,7 +33,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from comments.reactions import add_to_totals
-from liverooms import layer
+from liverooms import layer, metrics
 from liverooms.aio import background
 from liverooms.db import db_async
 from rooms import presence, stats
@@ -245,6 +245,7 @@ class RoomHub:
         kind = message.get("type")
         if kind == "room.event":
             await self._on_event(int(message["seq"]), message["event"], message["text"])
+            metrics.event_latency(message.get("at"))
         elif kind == "room.direct":
             frame = Frame(message["text"])
             to = set(message["user_ids"]) if "user_ids" in message else {message["user_id"]}
@@ -291,6 +292,7 @@ class RoomHub:
                 await listener.on_event(seq, frame)
             except Exception:
                 self._drop(listener)
+        metrics.delivered(len(self.sockets))
 
     async def _write(self, sock: Viewer, text: Frame) -> None:
         try:
@@ -448,6 +450,10 @@ class Hubs:
             raise TooManySockets("This server is full; try again in a moment.")
         if hub is not None and hub.sockets_from(sock.address) >= settings.ROOM_SOCKETS_PER_ADDRESS:
             raise TooManySockets("Too many connections to this live from your address.")
+
+    def all(self) -> list[RoomHub]:
+        """Every hub of this loop (liverooms.metrics)."""
+        return list(self._hubs.values())
 
     def get(self, room_id: int) -> RoomHub | None:
         """The room's hub in this process, if any socket here watches the room."""
