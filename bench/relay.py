@@ -394,12 +394,12 @@ class LightReceive:
     read as they arrive and aiortc's per-packet RTP parsing, NACK and jitter-buffer work is skipped.
     """
 
-    def __init__(self, srtp: Any, by_ssrc: dict[int, TrackCounter]) -> None:
+    def __init__(self, srtp: Any, by_ssrc: dict[int, TrackCounter], viewer: ViewerState) -> None:
+        self.viewer = viewer
         self.srtp = srtp
         self.by_ssrc = by_ssrc
         self.unprotect_rtcp = srtp.unprotect_rtcp
         self.unknown = 0  # RTP packets of other streams (RTX, ...)
-        self.packets = 0  # every RTP packet received (the relay's packets out to this viewer)
 
     def unprotect(self, data: bytes) -> bytes:
         return data
@@ -407,7 +407,7 @@ class LightReceive:
     async def handle_rtp(self, data: bytes, arrival_time_ms: int) -> None:
         if len(data) < 12:
             return
-        self.packets += 1
+        self.viewer.packets += 1
         counter = self.by_ssrc.get(int.from_bytes(data[8:12], "big"))
         if counter is not None:
             counter.packet(bool(data[1] & 0x80), (data[2] << 8) | data[3])
@@ -425,6 +425,7 @@ class ViewerState:
     connected: bool = False
     light: bool = False  # switched to LightReceive
     light_receive: LightReceive | None = None
+    packets: int | None = None  # RTP packets received since connected (the relay's packets out to us)
     error: str = ""
     tracks: list[TrackCounter] = field(default_factory=list)
 
@@ -557,6 +558,7 @@ class LoadWorker:
                 raise RuntimeError(f"WHEP: HTTP {status} {answer.strip()[:200]}")
             viewer.answered_at = time.monotonic()
             await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+            self._count_packets(viewer)
             viewer.connected = await wait_connected(pc)
             viewer.connected_at = time.monotonic()
             if not viewer.connected:
@@ -567,6 +569,20 @@ class LoadWorker:
                 task.add_done_callback(self.tasks.discard)
         except Exception as error:
             viewer.error = f"{type(error).__name__}: {error}"
+
+    @staticmethod
+    def _count_packets(viewer: ViewerState) -> None:
+        """Count every RTP packet (after SRTP) on the viewer's bundled transport, from now on;
+        LightReceive counts on the same counter once it takes over."""
+        dtls = viewer.pc.getTransceivers()[0].receiver.transport
+        handle = dtls._handle_rtp_data
+        viewer.packets = 0
+
+        async def counted(data: bytes, arrival_time_ms: int) -> None:
+            viewer.packets = (viewer.packets or 0) + 1
+            await handle(data, arrival_time_ms=arrival_time_ms)
+
+        dtls._handle_rtp_data = counted
 
     async def do_probe(self, port: int, path: str, count: int) -> dict[str, Any]:
         """Viewers joining one at a time (the room at its current load): WHEP POST -> first decoded frames."""
@@ -611,7 +627,7 @@ class LoadWorker:
         dtls = transceivers[0].receiver.transport
         if dtls._rx_srtp is None or len(by_ssrc) < len(viewer.tracks):
             return  # keep aiortc's full receive path
-        light = LightReceive(dtls._rx_srtp, by_ssrc)
+        light = LightReceive(dtls._rx_srtp, by_ssrc, viewer)
         dtls._rx_srtp = light
         dtls._handle_rtp_data = light.handle_rtp
         viewer.light = True
@@ -637,7 +653,7 @@ class LoadWorker:
             viewers[v.number] = {
                 "connected": v.connected and v.pc.connectionState == "connected",
                 "frames": [t.frames for t in v.tracks],
-                "packets": v.light_receive.packets if v.light_receive is not None else None,
+                "packets": v.packets,
                 "kinds": [t.kind for t in v.tracks],
                 "first_any": first_any,
                 "first_all": first_all,
@@ -791,8 +807,8 @@ class Step:
     server_drops: int = 0  # UDP datagrams dropped (receive buffer full) on the server's sockets
     load_drops: int = 0  # ... on the load processes' sockets
     light: int = 0  # viewers counting frames from RTP headers (LightReceive) at the end of the window
-    # RTP packets/s the server sent to its viewers over the window: counted by every viewer in light
-    # mode (all of them, once connected), scaled up to `connected` if some were not light
+    # RTP packets/s the server sent to its viewers over the window, counted by every viewer (after
+    # SRTP, on its bundled transport), scaled up to `connected` if some joined during the window
     packets_out: float | None = None
     packets_measured: int = 0  # viewers whose packets were counted
     baseline_cores: float | None = None  # the server with the 4 publishers and no viewer
