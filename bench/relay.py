@@ -394,7 +394,8 @@ class LightReceive:
     read as they arrive and aiortc's per-packet RTP parsing, NACK and jitter-buffer work is skipped.
     """
 
-    def __init__(self, srtp: Any, by_ssrc: dict[int, TrackCounter]) -> None:
+    def __init__(self, srtp: Any, by_ssrc: dict[int, TrackCounter], viewer: ViewerState) -> None:
+        self.viewer = viewer
         self.srtp = srtp
         self.by_ssrc = by_ssrc
         self.unprotect_rtcp = srtp.unprotect_rtcp
@@ -406,6 +407,7 @@ class LightReceive:
     async def handle_rtp(self, data: bytes, arrival_time_ms: int) -> None:
         if len(data) < 12:
             return
+        self.viewer.packets += 1
         counter = self.by_ssrc.get(int.from_bytes(data[8:12], "big"))
         if counter is not None:
             counter.packet(bool(data[1] & 0x80), (data[2] << 8) | data[3])
@@ -423,6 +425,7 @@ class ViewerState:
     connected: bool = False
     light: bool = False  # switched to LightReceive
     light_receive: LightReceive | None = None
+    packets: int | None = None  # RTP packets received since connected (the relay's packets out to us)
     error: str = ""
     tracks: list[TrackCounter] = field(default_factory=list)
 
@@ -555,6 +558,7 @@ class LoadWorker:
                 raise RuntimeError(f"WHEP: HTTP {status} {answer.strip()[:200]}")
             viewer.answered_at = time.monotonic()
             await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+            self._count_packets(viewer)
             viewer.connected = await wait_connected(pc)
             viewer.connected_at = time.monotonic()
             if not viewer.connected:
@@ -565,6 +569,20 @@ class LoadWorker:
                 task.add_done_callback(self.tasks.discard)
         except Exception as error:
             viewer.error = f"{type(error).__name__}: {error}"
+
+    @staticmethod
+    def _count_packets(viewer: ViewerState) -> None:
+        """Count every RTP packet (after SRTP) on the viewer's bundled transport, from now on;
+        LightReceive counts on the same counter once it takes over."""
+        dtls = viewer.pc.getTransceivers()[0].receiver.transport
+        handle = dtls._handle_rtp_data
+        viewer.packets = 0
+
+        async def counted(data: bytes, arrival_time_ms: int) -> None:
+            viewer.packets = (viewer.packets or 0) + 1
+            await handle(data, arrival_time_ms=arrival_time_ms)
+
+        dtls._handle_rtp_data = counted
 
     async def do_probe(self, port: int, path: str, count: int) -> dict[str, Any]:
         """Viewers joining one at a time (the room at its current load): WHEP POST -> first decoded frames."""
@@ -609,7 +627,7 @@ class LoadWorker:
         dtls = transceivers[0].receiver.transport
         if dtls._rx_srtp is None or len(by_ssrc) < len(viewer.tracks):
             return  # keep aiortc's full receive path
-        light = LightReceive(dtls._rx_srtp, by_ssrc)
+        light = LightReceive(dtls._rx_srtp, by_ssrc, viewer)
         dtls._rx_srtp = light
         dtls._handle_rtp_data = light.handle_rtp
         viewer.light = True
@@ -635,6 +653,7 @@ class LoadWorker:
             viewers[v.number] = {
                 "connected": v.connected and v.pc.connectionState == "connected",
                 "frames": [t.frames for t in v.tracks],
+                "packets": v.packets,
                 "kinds": [t.kind for t in v.tracks],
                 "first_any": first_any,
                 "first_all": first_all,
@@ -788,6 +807,11 @@ class Step:
     server_drops: int = 0  # UDP datagrams dropped (receive buffer full) on the server's sockets
     load_drops: int = 0  # ... on the load processes' sockets
     light: int = 0  # viewers counting frames from RTP headers (LightReceive) at the end of the window
+    # RTP packets/s the server sent to its viewers over the window, counted by every viewer (after
+    # SRTP, on its bundled transport), scaled up to `connected` if some joined during the window
+    packets_out: float | None = None
+    packets_measured: int = 0  # viewers whose packets were counted
+    baseline_cores: float | None = None  # the server with the 4 publishers and no viewer
     publishers: str = ""  # the 4 publisher peer connections' states at the end of the window
 
     @property
@@ -803,6 +827,23 @@ class Step:
     @property
     def viewers_per_core(self) -> float | None:
         return 1000 / self.per_viewer_ms if self.per_viewer_ms and self.per_viewer_ms > 0 else None
+
+    @property
+    def packets_per_core(self) -> float | None:
+        """RTP packets out per second per core of server CPU (the whole process, publishers included)."""
+        return self.packets_out / self.server_cores if self.packets_out and self.server_cores > 0 else None
+
+    @property
+    def per_track_ms(self) -> float | None:
+        """Server CPU ms/s per viewer-track (a viewer is 4 seats x (audio + video) = 8 consumer tracks)."""
+        return self.per_viewer_ms / (2 * SEATS) if self.per_viewer_ms is not None else None
+
+    @property
+    def us_per_packet(self) -> float | None:
+        """Server CPU µs per packet out, above the 4 publishers' cost (the 0-viewer baseline)."""
+        if not self.packets_out or self.baseline_cores is None:
+            return None
+        return 1e6 * (self.server_cores - self.baseline_cores) / self.packets_out
 
 
 class Bench:
@@ -916,10 +957,12 @@ class Bench:
         step.restarts = restarts1 - restarts0
         step.light = self.light
         step.publishers = ",".join(f"{n} {state}" for state, n in sorted(self.publisher_states.items()))
+        step.baseline_cores = self.baseline
         if self.baseline is not None and self.viewers:
             step.per_viewer_ms = 1000 * (step.server_cores - self.baseline) / self.viewers
         video, audio = [], []
         firsts, all4, answers, connects = [], [], [], []
+        packet_rates: list[float] = []
         for number, late in after.items():
             early = before.get(number)
             if late["connected"]:
@@ -927,6 +970,8 @@ class Bench:
             if early is None:
                 continue
             span = late["at"] - early["at"]  # the load process's own snapshot times, not the parent's
+            if late["connected"] and early.get("packets") is not None and late.get("packets") is not None:
+                packet_rates.append((late["packets"] - early["packets"]) / span)
             for kind, a, b in zip(late["kinds"], early["frames"], late["frames"], strict=True):
                 (video if kind == "video" else audio).append((b - a) / span)
             if number not in self.seen_first:
@@ -935,6 +980,9 @@ class Bench:
                 all4.append(late["first_all"] if late["first_all"] is not None else math.inf)
                 answers.append(late["answer"] if late["answer"] is not None else math.inf)
                 connects.append(late["connect"] if late["connect"] is not None else math.inf)
+        if packet_rates:
+            step.packets_measured = len(packet_rates)
+            step.packets_out = sum(packet_rates) * max(step.connected, len(packet_rates)) / len(packet_rates)
         if video:
             step.min_video_fps = min(video)
             step.median_video_fps = statistics.median(video)
@@ -966,6 +1014,9 @@ def print_step(step: Step) -> None:
         f"load {step.load_cores:.2f} cores, "
         f"other {step.other_cores:.2f} cores, PLI restarts {step.restarts}, "
         f"UDP drops server {step.server_drops} load {step.load_drops}, light viewers {step.light}, "
+        f"packets out {fmt(step.packets_out, '.0f')}/s ({fmt(step.packets_per_core, '.0f')} per server core, "
+        f"{fmt(step.us_per_packet)} µs each above 0 viewers; counted on {step.packets_measured} viewers), "
+        f"{fmt(step.per_track_ms, '.2f')} ms/s per viewer-track, "
         f"publishers {step.publishers}"
     )
 
@@ -974,8 +1025,9 @@ TABLE_HEAD = (
     "| server | viewers | server cores | server CPU ms/s per viewer | viewers per core | min video fps "
     "(median) | tracks < 29 fps | min audio frames/s | first frame p50 / p95 ms | all 4 seats p50 / p95 ms "
     "| answer / connected p50 ms | one-by-one join: first frame p50 / p95, all 4 p50 ms "
-    "| server RSS MB | load cores | other cores | UDP drops server / load |\n"
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| server RSS MB | load cores | other cores | UDP drops server / load "
+    "| packets out/s | packets/s per server core | µs per packet (above 0 viewers) | ms/s per viewer-track |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
@@ -989,7 +1041,8 @@ def table_row(step: Step) -> str:
         f"{fmt(step.probe_p50, '.0f', 1000)} / {fmt(step.probe_p95, '.0f', 1000)}, "
         f"{fmt(step.probe_all4_p50, '.0f', 1000)} | {step.rss_mb:.0f} | {step.load_cores:.2f} | "
         f"{step.other_cores:.2f} | "
-        f"{step.server_drops} / {step.load_drops} |"
+        f"{step.server_drops} / {step.load_drops} | {fmt(step.packets_out, '.0f')} | "
+        f"{fmt(step.packets_per_core, '.0f')} | {fmt(step.us_per_packet)} | {fmt(step.per_track_ms, '.2f')} |"
     )
 
 
@@ -1241,6 +1294,24 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
             f"(min video fps {fmt(stock.min_video_fps)}); "
             f"stock / liverooms per-viewer CPU = {ratio:.1f}x (target >= 20x)."
         )
+    if best is not None and best.packets_out:
+        lines.append(
+            f"- liverooms packets out at N={best.viewers}: {best.packets_out:.0f}/s for {best.server_cores:.2f} server "
+            f"cores = {fmt(best.packets_per_core, '.0f')} packets/s per core (the whole process), "
+            f"{fmt(best.us_per_packet)} µs of CPU per packet above the publishers' cost; "
+            f"{fmt(best.per_track_ms, '.2f')} ms/s per viewer-track."
+        )
+    if stock is not None and stock.packets_out:
+        lines.append(
+            f"- stock MediaRelay packets out at N={stock.viewers}: {stock.packets_out:.0f}/s for "
+            f"{stock.server_cores:.2f} cores = {fmt(stock.packets_per_core, '.0f')} per core, "
+            f"{fmt(stock.us_per_packet)} µs per packet; {fmt(stock.per_track_ms, '.2f')} ms/s per viewer-track"
+            + (
+                f" (stock / liverooms per viewer-track: {stock.per_track_ms / best.per_track_ms:.1f}x)."
+                if best is not None and best.per_track_ms and stock.per_track_ms
+                else "."
+            )
+        )
     busy = [s for s in rows if s is not None and s.other_cores > 0.3]
     if busy:
         lines.append(
@@ -1266,6 +1337,11 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
             + "."
         )
     return "\n".join(lines)
+
+
+def step_json(step: Step) -> dict[str, Any]:
+    derived = ("ok", "viewers_per_core", "packets_per_core", "per_track_ms", "us_per_packet")
+    return {**step.__dict__, **{name: getattr(step, name) for name in derived}}
 
 
 def print_profile(profile: dict[str, Any]) -> str:
@@ -1347,8 +1423,10 @@ def main() -> int:
         if args.json:
             payload = {
                 "clip": results.get("clip"),
-                "steps": [s.__dict__ for s in results["liverooms"] + results["stock"]],
-                "baselines": {k: results[k].__dict__ for k in ("liverooms_baseline", "stock_baseline") if k in results},
+                "steps": [step_json(s) for s in results["liverooms"] + results["stock"]],
+                "baselines": {
+                    k: step_json(results[k]) for k in ("liverooms_baseline", "stock_baseline") if k in results
+                },
                 "max_ok": results.get("max_ok"),
                 "first_bad": results.get("first_bad"),
                 "ratio": results.get("ratio"),

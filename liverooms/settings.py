@@ -217,6 +217,11 @@ MEDIA_ICE_SERVERS = env_list("MEDIA_ICE_SERVERS", [])
 # Long-term credentials for the `turn:`/`turns:` URLs above (STUN URLs carry none).
 MEDIA_TURN_USERNAME = env_str("MEDIA_TURN_USERNAME")
 MEDIA_TURN_CREDENTIAL = env_str("MEDIA_TURN_CREDENTIAL")
+# TURN for clients behind NAT (coturn `use-auth-secret`): `turn:`/`turns:` URLs announced with fresh
+# time-limited credentials made from TURN_SECRET, valid TURN_CREDENTIAL_TTL seconds (docs/deploy.md).
+TURN_URLS = env_list("TURN_URLS", [])
+TURN_SECRET = env_str("TURN_SECRET")
+TURN_CREDENTIAL_TTL = env_int("TURN_CREDENTIAL_TTL", 3600, minimum=60)
 # WHIP and WHEP offers one client address may make at once, then per minute (429 + Retry-After past it).
 MEDIA_OFFER_BURST = env_int("MEDIA_OFFER_BURST", 10, minimum=1)
 MEDIA_OFFERS_PER_MINUTE = env_int("MEDIA_OFFERS_PER_MINUTE", 30, minimum=1)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 from django.http import HttpRequest, HttpResponse
 
 from media.ice import link_headers
+from media.relay import session_label
 
 SDP = "application/sdp"
 
@@ -29,8 +30,18 @@ PREFLIGHT = {
 }
 
 
+def turn_user(response: HttpResponse) -> str | None:
+    """Who a TURN credential is for (coturn logs it): `whip-<label>` / `whep-<label>` for a created
+    session (the hash label its logs use, never the id: that is the capability to DELETE it);
+    None (random) for an OPTIONS preflight."""
+    parts = str(response.get("Location") or "").rstrip("/").split("/")
+    if len(parts) < 2 or parts[-2] not in ("whip", "whep") or not parts[-1]:
+        return None
+    return f"{parts[-2]}-{session_label(parts[-1])}"
+
+
 def add_ice_links(response: HttpResponse) -> HttpResponse:
-    links = link_headers()
+    links = link_headers(turn_user(response))
     if links:
         response["Link"] = ", ".join(links)
     return response
