@@ -1,0 +1,189 @@
+"""Origin and edges: one room's audience on several daphne processes sharing PostgreSQL and Redis.
+
+Each process knows its own internal URL (LIVEROOMS_INTERNAL_URL); a publisher sends WHIP to one
+of them (the room's origin), viewers send WHEP to any. Real aiortc peers, real processes, frames
+checked by their content (each seat's picture has its own luma).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+import pytest
+import redis
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import connection
+
+from media.origin import Registry
+from rooms import actions as room_actions
+from rooms import seats
+from rooms.models import Room
+from tests.media.peers import Publisher, Viewer, luma_of, seat_level, token_of, wait_for
+from tests.servers import Served, database_url_of, free_port, port_open, running
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not settings.REDIS_URL or not connection.settings_dict["ENGINE"].endswith("postgresql"),
+        reason="several processes on one room need PostgreSQL and Redis",
+    ),
+]
+TOLERANCE = 12
+LEASE = 2.0  # ORIGIN_LEASE_SECONDS of the test processes: a dead origin is replaced within it
+
+
+@contextmanager
+def media_process(**env: str) -> Iterator[Served]:
+    """A daphne serving liverooms on the test's database and Redis, reachable at its own URL."""
+    port = free_port()
+    env = {
+        "DATABASE_URL": database_url_of(connection.settings_dict),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LIVEROOMS_INTERNAL_URL": f"http://127.0.0.1:{port}",
+        "ORIGIN_LEASE_SECONDS": str(LEASE),
+        **env,
+    }
+    args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
+    with running(args, env=env, ready=lambda: port_open(port)) as process:
+        yield Served(port, process)
+
+
+@contextmanager
+def processes(count: int) -> Iterator[list[Served]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(media_process()) for _ in range(count)]
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_leases(room: Room) -> Iterator[None]:
+    """Room ids repeat across runs; Redis outlives the test database."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete(Registry.key(room.pk))
+    yield
+    client.delete(Registry.key(room.pk))
+    client.close()
+
+
+def _post(url: str, sdp: str, token: str | None) -> tuple[int, str]:
+    headers = {"Content-Type": "application/sdp"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=sdp.encode(), method="POST", headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - our loopback servers
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError as error:  # a killed server
+        return 0, str(error)
+
+
+async def offer(server: Served, slug: str, kind: str, sdp: str, token: str | None = None, within: float = 10) -> str:
+    """POST the offer until it is answered 201 (as the pages retry a 503 or a dead server)."""
+    deadline = time.monotonic() + within
+    while True:
+        status, body = await asyncio.to_thread(_post, f"{server.url}/rooms/{slug}/{kind}", sdp, token)
+        if status == 201:
+            return body
+        assert status in (0, 503), f"{kind} answered {status}: {body}"
+        assert time.monotonic() < deadline, f"{kind} still answered {status} after {within} s: {body}"
+        await asyncio.sleep(0.25)
+
+
+async def publish(server: Served, room: Room, seat: int) -> Publisher:
+    publisher = Publisher(seat)
+    token = await database_sync_to_async(token_of)(room, seat)
+    await publisher.accept(await offer(server, room.slug, "whip", await publisher.offer(), token))
+    return publisher
+
+
+async def watch(server: Served, room: Room) -> Viewer:
+    viewer = Viewer(4)
+    await viewer.accept(await offer(server, room.slug, "whep", await viewer.offer()))
+    return viewer
+
+
+async def shows(viewer: Viewer, seat: int, within: float = 8.0) -> None:
+    luma = await luma_of(viewer.track(seat, "video"), within=within)
+    assert abs(luma - seat_level(seat)) < TOLERANCE, f"seat {seat} shows luma {luma}"
+
+
+async def video_packets(viewer: Viewer, seat: int) -> int:
+    return await viewer.packets_received(seat, "video")
+
+
+async def test_viewers_on_the_origin_and_an_edge_see_each_seat_and_its_mute_and_the_end(room: Room, bob) -> None:
+    await database_sync_to_async(seats.seat_user)(room=room, user=bob, index=1)
+    peers: list[Publisher | Viewer] = []
+    try:
+        with processes(2) as (origin, edge):
+            peers += [await publish(origin, room, 0), await publish(origin, room, 1)]
+            on_origin, on_edge = await watch(origin, room), await watch(edge, room)
+            peers += [on_origin, on_edge]
+            await shows(on_origin, 0)
+            await shows(on_edge, 0)
+            await shows(on_edge, 1)  # each seat in its own slot, through the edge too
+            late = await watch(edge, room)  # joins a running upstream: needs a key frame from the publisher
+            peers.append(late)
+            await shows(late, 1)
+
+            await database_sync_to_async(seats.set_devices)(room=room, user=room.host, index=0, camera=False)
+            await asyncio.sleep(1.0)  # within 1 s of the mute, seat 0's video stops everywhere
+            before = [await video_packets(v, 0) for v in (on_origin, on_edge, late)]
+            others = await video_packets(on_edge, 1)
+            await asyncio.sleep(1.0)
+            assert [await video_packets(v, 0) for v in (on_origin, on_edge, late)] == before
+            assert await video_packets(on_edge, 1) > others + 10  # seat 1 still plays on the edge
+
+            await database_sync_to_async(room_actions.end_room)(room=room)
+            viewers = (on_origin, on_edge, late)
+            await wait_for(
+                lambda: all(v.pc.connectionState in ("closed", "failed") for v in viewers),
+                within=5,
+                what="every viewer's peer closed by the room's end",
+            )
+    finally:
+        for peer in peers:
+            await peer.close()
+
+
+async def test_viewers_of_a_killed_edge_and_of_a_killed_origin_get_media_again(room: Room) -> None:
+    peers: list[Publisher | Viewer] = []
+    try:
+        with processes(3) as (origin, edge, doomed):
+            publisher = await publish(origin, room, 0)
+            on_edge, on_doomed = await watch(edge, room), await watch(doomed, room)
+            peers += [publisher, on_edge, on_doomed]
+            await shows(on_edge, 0)
+            await shows(on_doomed, 0)
+
+            # An edge dies: its viewer's page sends WHEP again (here: to the origin).
+            killed = time.monotonic()
+            doomed.process.send_signal(signal.SIGKILL)
+            again = await watch(origin, room)
+            peers.append(again)
+            await shows(again, 0, within=5)
+            assert time.monotonic() - killed < 5
+
+            # The origin dies: the publisher's page publishes again, to a live process; the edge's
+            # viewer, still connected to its edge, gets the seat again.
+            origin.process.send_signal(signal.SIGKILL)
+            killed = time.monotonic()
+            stalled = await video_packets(on_edge, 0)
+            republished = await publish(edge, room, 0)  # 503 until the dead origin's lease runs out
+            peers.append(republished)
+            deadline = killed + 10
+            while await video_packets(on_edge, 0) < stalled + 30:
+                assert time.monotonic() < deadline, "the edge's viewer did not get media again within 10 s"
+                await asyncio.sleep(0.1)
+            await shows(on_edge, 0, within=max(0.5, deadline - time.monotonic()))
+    finally:
+        for peer in peers:
+            await peer.close()
