@@ -11,7 +11,7 @@ stops acting as origin. Without both settings there is one media process (a lapt
 Edges (`media.edge`) subscribe to the origin over WHEP at its internal URL, showing a credential
 only the cluster's processes can make: an HMAC of the room's slug and an expiry under
 `SECRET_KEY` (`X-Liverooms-Edge`). The balancer in front must not pass that header from outside
-(deploy/'s nginx clears it); even so, a stolen one is good for one room for `CREDENTIAL_SECONDS`.
+(nginx: `proxy_set_header X-Liverooms-Edge "";`); even so, a stolen one is good for one room for `CREDENTIAL_SECONDS`.
 """
 
 from __future__ import annotations

@@ -219,12 +219,13 @@ async def _keep_lease(registry: origin.Registry, room_id: int) -> None:
     while True:
         await asyncio.sleep(registry.renew_every)
         try:
-            held = await registry.renew(room_id)
+            # Renewed; or it ran out unrenewed (this process stalled) and nobody took it meanwhile.
+            held = await registry.renew(room_id) or await registry.claim(room_id) == registry.me
         except Exception as error:  # Redis away: nobody else can take the lease either
             logger.warning("room %s: cannot renew the origin lease: %s", room_id, error)
             continue
         if not held:
-            logger.warning("room %s: this process lost the origin lease; closing its media here", room_id)
+            logger.warning("room %s: another process holds the origin lease now; closing its media here", room_id)
             media = _rooms.get(room_id)
             if media is not None:
                 media.lease = None

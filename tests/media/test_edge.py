@@ -187,3 +187,32 @@ async def test_viewers_of_a_killed_edge_and_of_a_killed_origin_get_media_again(r
     finally:
         for peer in peers:
             await peer.close()
+
+
+async def test_an_origin_that_stalled_past_its_lease_stops_being_the_origin(room: Room) -> None:
+    peers: list[Publisher | Viewer] = []
+    try:
+        with processes(2) as (stalled, other):
+            first = await publish(stalled, room, 0)
+            viewer = await watch(other, room)
+            peers += [first, viewer]
+            await shows(viewer, 0)
+
+            stalled.process.send_signal(signal.SIGSTOP)
+            try:
+                await asyncio.sleep(LEASE + 0.5)  # its lease runs out unrenewed
+                second = Publisher(0)
+                assert second.video is not None
+                second.video.level = seat_level(2)  # a picture the first publisher never sent
+                peers.append(second)
+                token = await database_sync_to_async(token_of)(room, 0)
+                await second.accept(await offer(other, room.slug, "whip", await second.offer(), token))
+            finally:
+                stalled.process.send_signal(signal.SIGCONT)
+            # Awake again, the stalled process finds the lease taken and closes its publisher.
+            await wait_for(lambda: first.pc.connectionState in ("closed", "failed"), within=5, what="first closed")
+            luma = await luma_of(viewer.track(0, "video"), frames=30, within=8)
+            assert abs(luma - seat_level(2)) < TOLERANCE, f"the viewer shows luma {luma}, not the new publisher"
+    finally:
+        for peer in peers:
+            await peer.close()
