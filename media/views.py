@@ -6,6 +6,7 @@ answer; `DELETE` that location to stop. Views only check the request and call th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Coroutine
 from typing import Any
 
@@ -27,6 +28,8 @@ from media.relay import BadOffer, RelayClosed, SeatBusy, TooManyPeers
 from media.sdp import screen_candidates
 from rooms import seats
 from rooms.models import Room, Seat
+
+logger = logging.getLogger(__name__)
 
 
 def _text(status: int, message: str) -> HttpResponse:
@@ -175,7 +178,11 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
         return _text(403, "This live has ended.")
     registry = origin.registry()
     if registry is not None:  # a cluster: the room's publishers are on its origin
-        holder = await registry.claim(room.pk)
+        try:
+            holder = await registry.claim(room.pk)
+        except Exception:  # Redis away: nobody can tell (or take) the room's origin now
+            logger.exception("room %s: cannot read the origin registry", room.pk)
+            return _unavailable("This live's media servers cannot agree right now; try again in a moment.", 2)
         if holder != registry.me:
             if internal or holder is None:  # forwarded once already: never in circles
                 return _unavailable("This server is not this live's origin; try again in a moment.")
@@ -248,7 +255,10 @@ async def end_session(request: HttpRequest, slug: str, session: str, kind: str) 
     if media is None or not await media.relay.end_session(session, role=role):
         registry = origin.registry()
         if room is not None and kind == "whip" and registry is not None and not _internal(request, slug):
-            holder = await registry.origin_of(room.pk)  # a WHIP session this process forwarded
+            try:
+                holder = await registry.origin_of(room.pk)  # a WHIP session this process forwarded
+            except Exception:
+                return _unavailable("This live's media servers cannot agree right now; try again in a moment.", 2)
             if holder is not None and holder != registry.me:
                 return await _to_origin(request, slug, holder, None)
         return _text(404, "No such session (already ended?).")
