@@ -91,7 +91,7 @@ class SnapshotCollector(Collector):
         info = GaugeMetricFamily(
             "liverooms_process", "This process (1), and the URL other processes reach it at.", labels=["internal_url"]
         )
-        info.add_metric([settings.INTERNAL_URL], 1)
+        info.add_metric([settings.LIVEROOMS_INTERNAL_URL], 1)
         yield info
         yield GaugeMetricFamily("liverooms_rooms", "Live rooms with sockets or media in this process.", value=s.rooms)
         yield GaugeMetricFamily("liverooms_sockets", "Room websockets open in this process.", value=s.sockets)

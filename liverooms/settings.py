@@ -240,6 +240,15 @@ MEDIA_ALLOW_PRIVATE_CANDIDATES = env_bool("MEDIA_ALLOW_PRIVATE_CANDIDATES", Fals
 SPEAKING_LEVEL_DBOV = env_float("SPEAKING_LEVEL_DBOV", -50.0, minimum=-127.0)
 SPEAKING_START_MS = env_int("SPEAKING_START_MS", 100, minimum=0)
 SPEAKING_STOP_MS = env_int("SPEAKING_STOP_MS", 500, minimum=20)
+# Origin and edges (media.origin, media.edge): with REDIS_URL, each daphne's own base URL that
+# the other processes reach it at (http://10.0.0.5:8101); unset, this process is every room's origin.
+LIVEROOMS_INTERNAL_URL = env_str("LIVEROOMS_INTERNAL_URL").rstrip("/")
+if LIVEROOMS_INTERNAL_URL and not LIVEROOMS_INTERNAL_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("LIVEROOMS_INTERNAL_URL must be an http:// or https:// base URL")
+# Seconds a room's origin lease lasts unrenewed (renewed every third of it) before another process may take it.
+ORIGIN_LEASE_SECONDS = env_float("ORIGIN_LEASE_SECONDS", 10.0, minimum=0.5)
+# Seconds an edge keeps its subscription to the origin with no local viewer.
+EDGE_IDLE_SECONDS = env_float("EDGE_IDLE_SECONDS", 5.0, minimum=0.1)
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 
@@ -306,9 +315,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # --- Cluster: this process's own address, and who may read its metrics -----------------------
-# The URL at which the other processes reach this one directly, not through the balancer
-# (deploy/cluster.py sets it per daphne: http://127.0.0.1:<port>). Empty: a single process.
-INTERNAL_URL = env_str("LIVEROOMS_INTERNAL_URL").rstrip("/")
+# (LIVEROOMS_INTERNAL_URL, above: deploy/cluster.py sets it per daphne, http://127.0.0.1:<port>.)
 # `/metrics` answers loopback and private-network clients; anyone else needs this bearer token.
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 

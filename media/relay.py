@@ -161,6 +161,9 @@ class Census:
         return self.by_address.get(client, 0)
 
 
+#: a session of role "edge" is a viewer (another process's subscription), for DELETE
+_ROLES = {"viewer": {"viewer", "edge"}}
+
 IS_KEYFRAME: dict[str, Callable[[bytes], bool]] = {"vp8": is_vp8_keyframe, "h264": is_h264_keyframe}
 
 
@@ -250,6 +253,10 @@ class _Seat:
         self.keyframe_requests = 0  # PLIs actually sent to the publisher
         self.transcoders: dict[str, Transcoder] = {}  # viewer codec -> the one transcoder feeding it
         self.vp8 = Vp8Packetizer()  # the seat's VP8 video is packetized once, for every viewer
+        # An edge's seats are fed by its subscription to the room's origin (media.edge), not by a
+        # local publisher: the feed's id, and how to ask it for a key frame.
+        self.feed: str | None = None
+        self.feed_keyframe: Callable[[int], None] | None = None
 
     def stop_transcoders(self, keep: set[str] | frozenset[str] = frozenset()) -> None:
         for codec in [c for c in self.transcoders if c not in keep]:
@@ -359,10 +366,12 @@ class RoomRelay:
         return session.id, offer.complete_answer(await self._negotiate(session, offer.sdp))
 
     async def watch(
-        self, offer_sdp: str, *, client: str | None = None, limits: PeerLimits | None = None
+        self, offer_sdp: str, *, client: str | None = None, limits: PeerLimits | None = None, edge: bool = False
     ) -> tuple[str, str]:
         """WHEP: answer a viewer's offer; n-th audio / n-th video m-line => seat n. Raises BadOffer,
-        RelayClosed, and TooManyPeers past one of `limits` (checked and counted before any await)."""
+        RelayClosed, and TooManyPeers past one of `limits` (checked and counted before any await).
+        `edge`: the viewer is another process's subscription (media.edge), never refused by the
+        viewer caps nor counted as a viewer."""
         self._check_open()
         try:
             offer = parse_offer(offer_sdp)
@@ -383,7 +392,7 @@ class RoomRelay:
                 raise BadOffer(f"at most {SEATS} {media.kind} m-lines (one per seat)")
             plan.append((media, seat))
 
-        session = self._new_session("viewer", client, limits)
+        session = self._new_session("edge" if edge else "viewer", client, limits)
         try:
             for media, seat in plan:
                 slot = SlotTrack(media.kind, seat, need_keyframe=self.request_keyframe)
@@ -406,7 +415,7 @@ class RoomRelay:
         """WHIP/WHEP DELETE: close that peer connection. False if unknown (already ended), or not
         of `role` ("publisher" / "viewer") when one is given."""
         session = self._sessions.get(session_id)
-        if session is None or (role is not None and session.role != role):
+        if session is None or (role is not None and session.role not in _ROLES.get(role, {role})):
             return False
         await self._end(session)
         return True
@@ -444,6 +453,23 @@ class RoomRelay:
         """End the seat's publisher session (seat vacated / guest removed). False if there was none."""
         session_id = self.publisher_session(seat)
         return session_id is not None and await self.end_session(session_id)
+
+    def set_feed(self, feed: str | None, request_keyframe: Callable[[int], None] | None = None) -> None:
+        """An edge's relay: every seat is now fed by `feed` (None: by nothing, or local publishers),
+        which `request_keyframe(seat)` asks for a key frame. A new feed is a new source: every video
+        slot restarts at its key frame."""
+        for state in self._seats:
+            state.feed = feed
+            state.feed_keyframe = request_keyframe if feed is not None else None
+            if feed is not None:
+                for slot in state.slots["video"]:
+                    slot.gate()
+
+    def feed_handler(self, seat: int, kind: str, feed: str) -> Callable[[str, bytes, int], None]:
+        """Frames of `seat`'s `kind` from the edge's feed `feed`, forwarded as a local publisher's
+        are (muted tracks not at all) while `feed` is the seat's and no local publisher has it."""
+        state = self._seat(seat)
+        return self._forwarder(state, kind, feed, lambda: state.feed == feed and state.publisher is None)
 
     def session_count(self) -> int:
         """Live RTCPeerConnections (publishers + viewers)."""
@@ -486,7 +512,8 @@ class RoomRelay:
         frame as a key frame too: their viewers may be the ones asking.
         """
         state = self._seat(seat)
-        if state.publisher is None or "video" not in state.publisher.receivers:
+        has_video = state.publisher is not None and "video" in state.publisher.receivers
+        if not has_video and state.feed_keyframe is None:
             return
         for transcoder in state.transcoders.values():
             transcoder.force_keyframe()
@@ -679,18 +706,30 @@ class RoomRelay:
 
     # -- publisher frames -> viewer slots
     def _frame_handler(self, session: _Session, seat: _Seat, kind: str) -> Callable[[str, bytes, int], None]:
-        timeline = seat.timelines[kind]
-        time_base = TIME_BASE[kind]
-        parameter_sets = ParameterSets()  # this publisher's H.264 SPS/PPS
+        forward = self._forwarder(seat, kind, session.id, lambda: not session.ended and seat.publisher is session)
 
         def on_frame(codec: str, data: bytes, timestamp: int) -> None:
             session.last_heard = time.monotonic()
+            forward(codec, data, timestamp)
+
+        return on_frame
+
+    def _forwarder(
+        self, seat: _Seat, kind: str, source: str, current: Callable[[], bool]
+    ) -> Callable[[str, bytes, int], None]:
+        """Frames of `seat`'s `kind` from `source` (a publisher session, or an edge's feed) to the
+        seat's viewer slots, while `current()` says that source is the seat's."""
+        timeline = seat.timelines[kind]
+        time_base = TIME_BASE[kind]
+        parameter_sets = ParameterSets()  # this source's H.264 SPS/PPS
+
+        def on_frame(codec: str, data: bytes, timestamp: int) -> None:
             if codec == "h264":
                 data = parameter_sets.complete(data)  # (remembered even while muted)
-            if session.ended or seat.publisher is not session or not seat.forward[kind]:
+            if not current() or not seat.forward[kind]:
                 return
             slots = seat.slots[kind]
-            pts = timeline.map(session.id, timestamp)
+            pts = timeline.map(source, timestamp)
             if not slots:
                 seat.stop_transcoders()
                 return
@@ -758,6 +797,10 @@ class RoomRelay:
         publisher = state.publisher
         receiver = publisher.receivers.get("video") if publisher is not None else None
         if receiver is None:
+            if state.feed_keyframe is not None:  # an edge: the origin asks its publisher
+                state.last_keyframe_request = now
+                state.keyframe_requests += 1
+                state.feed_keyframe(state.index)
             return
         sources = receiver.getSynchronizationSources()
         if not sources:

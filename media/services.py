@@ -8,6 +8,9 @@
   committed while the relay is being created is never forwarded, not even its first frames.
 - The relay reports when a seat's media starts or stops flowing; that becomes the seat's
   `publishing` state through rooms.seats.set_publishing (a `seat.updated` for everyone).
+- In a cluster (media.origin), `origin_media` makes this process the room's origin (it holds
+  the lease and renews it; losing it closes the room's media here) and `viewer_media` makes it
+  an edge when another process is the origin (one `media.edge.Upstream` feeds the relay).
 """
 
 from __future__ import annotations
@@ -19,8 +22,12 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from django.conf import settings
+
+from liverooms.aio import background
 from liverooms.db import db_async
-from media import lease
+from media import lease, origin
+from media.edge import Upstream
 from media.ice import ice_servers
 from media.relay import PeerLimits, Relays, RoomRelay
 from rooms import seats
@@ -50,6 +57,14 @@ class RoomMedia:
     vacated: dict[int, int] = field(default_factory=dict)
     # Bumped whenever a seat's token is replaced (per seat index), likewise.
     rotated: dict[int, int] = field(default_factory=dict)
+    # In a cluster: the renewal of this process's origin lease, or the edge's subscription.
+    lease: asyncio.Task[None] | None = None
+    upstream: Upstream | None = None
+
+    @property
+    def is_origin(self) -> bool:
+        """Whether this process serves the room as its origin (always, outside a cluster)."""
+        return self.lease is not None or origin.registry() is None
 
     async def on_event(self, seq: int, text: str) -> None:
         if self.early is not None:
@@ -169,11 +184,79 @@ async def _publishing(room_id: int, index: int, on: bool) -> None:
         logger.exception("room %s: could not record seat %s publishing=%s", room_id, index, on)
 
 
+async def origin_media(room: Room) -> RoomMedia:
+    """The room's media here, as its origin (the caller holds the room's lease: `origin.Registry.claim`)."""
+    media = await relay_for(room)
+    registry = origin.registry()
+    if registry is not None and media.lease is None:
+        media.lease = background(_keep_lease(registry, room.pk))
+        if media.upstream is not None:  # was an edge: local publishers feed it from now on
+            upstream, media.upstream = media.upstream, None
+            await upstream.stop()
+    return media
+
+
+async def viewer_media(room: Room) -> RoomMedia:
+    """The room's media here for a viewer: the origin's relay, or an edge's fed by the origin."""
+    media = await relay_for(room)
+    registry = origin.registry()
+    if registry is not None and media.lease is None and media.upstream is None:
+        media.upstream = Upstream(
+            room_id=room.pk,
+            slug=room.slug,
+            relay=media.relay,
+            registry=registry,
+            on_idle=lambda: _spawn(close_room_media(room.pk)),
+            idle_after=settings.EDGE_IDLE_SECONDS,
+            ice_servers=ice_servers(),
+        )
+        media.upstream.start()
+    return media
+
+
+async def _keep_lease(registry: origin.Registry, room_id: int) -> None:
+    """Renew the room's origin lease while this process has its relay; stop being its origin
+    (close its media here: publishers re-publish to the new origin) once the lease is lost."""
+    while True:
+        await asyncio.sleep(registry.renew_every)
+        try:
+            # Renewed; or it ran out unrenewed (this process stalled) and nobody took it meanwhile.
+            held = await registry.renew(room_id) or await registry.claim(room_id) == registry.me
+        except Exception as error:  # Redis away: nobody else can take the lease either
+            logger.warning("room %s: cannot renew the origin lease: %s", room_id, error)
+            continue
+        if not held:
+            logger.warning("room %s: another process holds the origin lease now; closing its media here", room_id)
+            media = _rooms.get(room_id)
+            if media is not None:
+                media.lease = None
+            _spawn(close_room_media(room_id))
+            return
+
+
+def _spawn(coro: Any) -> None:
+    task = asyncio.ensure_future(coro)
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
 async def close_room_media(room_id: int) -> None:
     """Close every peer of the room in this process (room ended, or shutdown)."""
     media = _rooms.get(room_id)
     if media is None:
         return
+    lease, media.lease = media.lease, None
+    upstream, media.upstream = media.upstream, None
+    if upstream is not None:
+        await upstream.stop()
+    if lease is not None:
+        lease.cancel()
+        registry = origin.registry()
+        if registry is not None:
+            try:
+                await registry.release(room_id)
+            except Exception as error:
+                logger.warning("room %s: cannot release the origin lease: %s", room_id, error)
     await relays.close(_key(room_id))
     _rooms.pop(room_id, None)
     await hubs().leave(room_id, media)

@@ -6,6 +6,7 @@ answer; `DELETE` that location to stop. Views only check the request and call th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Coroutine
 from typing import Any
 
@@ -20,13 +21,15 @@ from liverooms.aio import detached
 from liverooms.db import db_async
 from liverooms.errors import ActionError
 from liverooms.ratelimit import retry_after, token_wait
-from media import services
+from media import edge, origin, services
 from media.http import SDP, add_ice_links, cross_origin
 from media.limits import MediaLimits, candidate_filter, client_address, limited_address, media_limits
 from media.relay import BadOffer, RelayClosed, SeatBusy, TooManyPeers
 from media.sdp import screen_candidates
 from rooms import seats
 from rooms.models import Room, Seat
+
+logger = logging.getLogger(__name__)
 
 
 def _text(status: int, message: str) -> HttpResponse:
@@ -118,12 +121,47 @@ async def _negotiate(offer: Coroutine[Any, Any, tuple[str, str]]) -> tuple[str, 
         return _text(409, "This live's media is closing; try again.")
 
 
+def _internal(request: HttpRequest, slug: str) -> bool:
+    """A request from another process of the cluster (an edge, or a forwarded WHIP offer)."""
+    return origin.is_internal(request.headers.get(origin.EDGE_HEADER), slug)
+
+
+def _unavailable(message: str, retry: int = 1) -> HttpResponse:
+    response = _text(503, message)
+    response["Retry-After"] = str(retry)
+    return response
+
+
+async def _to_origin(request: HttpRequest, slug: str, holder: origin.Holder, client: str | None) -> HttpResponse:
+    """Forward the request to the room's origin and answer what it answered. An origin that
+    cannot be reached is dead or stalled: its lease runs out within ORIGIN_LEASE_SECONDS and the
+    next offer makes a live process the origin (503 + Retry-After until then)."""
+    try:
+        reply = await edge.forward(
+            holder,
+            request.method or "POST",
+            request.path,
+            slug=slug,
+            body=request.body,
+            headers=request.headers,
+            client=client,
+        )
+    except OSError:
+        return _unavailable("This live's media server is not answering; try again in a moment.")
+    response = HttpResponse(reply.body, status=reply.status, content_type=reply.headers.get("Content-Type"))
+    for name in ("Location", "Link", "Retry-After"):
+        if name in reply.headers:
+            response[name] = reply.headers[name]
+    return response
+
+
 @csrf_exempt  # bearer requests need no CSRF token; cookie requests are checked in the view
 @cross_origin("POST", accept_sdp=True)
 async def whip(request: HttpRequest, slug: str) -> HttpResponse:
     limits = media_limits()
-    client = client_address(request, limits)
-    if (refused := await _offer_refused("whip", client, limits)) is not None:
+    internal = _internal(request, slug)
+    client = request.headers.get(origin.CLIENT_HEADER) if internal else client_address(request, limits)
+    if not internal and (refused := await _offer_refused("whip", client, limits)) is not None:
         return refused
     room = await _offered_room(request, slug)
     if isinstance(room, HttpResponse):
@@ -138,7 +176,18 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
         return _text(403, "Only a seat holder of this live may publish.")
     if not room.is_live:
         return _text(403, "This live has ended.")
-    media = await detached(services.relay_for(room))
+    registry = origin.registry()
+    if registry is not None:  # a cluster: the room's publishers are on its origin
+        try:
+            holder = await registry.claim(room.pk)
+        except Exception:  # Redis away: nobody can tell (or take) the room's origin now
+            logger.exception("room %s: cannot read the origin registry", room.pk)
+            return _unavailable("This live's media servers cannot agree right now; try again in a moment.", 2)
+        if holder != registry.me:
+            if internal or holder is None:  # forwarded once already: never in circles
+                return _unavailable("This server is not this live's origin; try again in a moment.")
+            return await _to_origin(request, slug, holder, client)
+    media = await detached(services.origin_media(room))
     claim = media.claim(seat.index)
     offer = _screened(request, client, limits)
     result = await _negotiate(
@@ -168,7 +217,8 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
 async def whep(request: HttpRequest, slug: str) -> HttpResponse:
     limits = media_limits()
     client = client_address(request, limits)
-    if (refused := await _offer_refused("whep", client, limits)) is not None:
+    internal = _internal(request, slug)  # an edge's subscription: one peer serving many viewers
+    if not internal and (refused := await _offer_refused("whep", client, limits)) is not None:
         return refused
     room = await _offered_room(request, slug)
     if isinstance(room, HttpResponse):
@@ -176,13 +226,18 @@ async def whep(request: HttpRequest, slug: str) -> HttpResponse:
     if not room.is_live:
         return _text(403, "This live has ended.")
     counted = limited_address(client)
-    try:
-        services.admit_viewer(room, counted, limits.peers)  # early: before any relay or peer is made
-    except TooManyPeers as error:
-        return _too_many("Too many viewers right now; try again later.", error.retry_after)
-    media = await detached(services.relay_for(room))
+    if internal:
+        media = services.media_of(room.pk)
+        if media is None or not media.is_origin:  # edges subscribe to the origin only, never to an edge
+            return _unavailable("This server is not this live's origin.")
+    else:
+        try:
+            services.admit_viewer(room, counted, limits.peers)  # early: before any relay or peer is made
+        except TooManyPeers as error:
+            return _too_many("Too many viewers right now; try again later.", error.retry_after)
+        media = await detached(services.viewer_media(room))
     result = await _negotiate(
-        media.relay.watch(_screened(request, client, limits), client=counted, limits=limits.peers)
+        media.relay.watch(_screened(request, client, limits), client=counted, limits=limits.peers, edge=internal)
     )
     if isinstance(result, HttpResponse):
         return result
@@ -198,6 +253,14 @@ async def end_session(request: HttpRequest, slug: str, session: str, kind: str) 
     media = services.media_of(room.pk) if room is not None else None
     role = {"whip": "publisher", "whep": "viewer"}[kind]
     if media is None or not await media.relay.end_session(session, role=role):
+        registry = origin.registry()
+        if room is not None and kind == "whip" and registry is not None and not _internal(request, slug):
+            try:
+                holder = await registry.origin_of(room.pk)  # a WHIP session this process forwarded
+            except Exception:
+                return _unavailable("This live's media servers cannot agree right now; try again in a moment.", 2)
+            if holder is not None and holder != registry.me:
+                return await _to_origin(request, slug, holder, None)
         return _text(404, "No such session (already ended?).")
     for index, publisher in list(media.publishers.items()):
         if publisher == session:

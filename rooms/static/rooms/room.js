@@ -850,6 +850,7 @@ function showStream(seat) {
 function startWatching() {
   if (viewerMedia || !isLive()) return;
   watch(slug, (seat, track) => {
+    streams[seat].getTracks().forEach((t) => t.kind === track.kind && streams[seat].removeTrack(t)); // watching again
     streams[seat].addTrack(track);
     showStream(seat);
   })
