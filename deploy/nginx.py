@@ -45,7 +45,9 @@ PROXY_HEADERS = """\
         proxy_http_version 1.1;
         proxy_set_header Host $http_host;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;"""
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Liverooms-Edge "";
+        proxy_set_header X-Liverooms-Client "";"""
 
 
 def _location(match: str, upstream: str, *extra: str, websocket: bool = False, private: bool = False) -> str:
