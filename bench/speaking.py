@@ -156,17 +156,13 @@ async def _phase(job: dict[str, Any]) -> dict[str, Any]:
     """The load of one phase, in its own process: publish, watch, talk, measure."""
     port, slug, server_pid = job["port"], job["slug"], job["server_pid"]
     pcs: list[RTCPeerConnection] = []
+    publishers: list[RTCPeerConnection] = []
     sockets: list[Any] = []
     heard: list[list[tuple[float, list[int]]]] = []
     tracks = [BurstTrack() for _ in range(SEATS)]
     try:
-        for seat, token in enumerate(job["tokens"]):
-            pcs.append(await _publish(port, f"/rooms/{slug}/whip", token, tracks[seat]))
-        if not all(await asyncio.gather(*(wait_connected(pc) for pc in pcs))):
-            raise RuntimeError("a publisher did not connect")
-        viewers = await asyncio.gather(*(_watch(port, f"/rooms/{slug}/whep", n) for n in range(job["viewers"])))
-        pcs.extend(viewers)
-        connected = await asyncio.gather(*(wait_connected(pc) for pc in viewers))
+        # Sockets and viewers first, publishers last: on a busy machine the slow part (100 socket
+        # handshakes) must not leave the publishers' sessions idle for long before the window.
         origin = f"http://{HOST}:{port}"
         for _ in range(job["sockets"]):
             frames: list[tuple[float, list[int]]] = []
@@ -177,6 +173,14 @@ async def _phase(job: dict[str, Any]) -> dict[str, Any]:
                     frames.append((time.monotonic(), json.loads(payload)["seats"]))
 
             sockets.append(await open_lean(HOST, port, f"/ws/rooms/{slug}/", origin, on_text))
+        viewers = await asyncio.gather(*(_watch(port, f"/rooms/{slug}/whep", n) for n in range(job["viewers"])))
+        pcs.extend(viewers)
+        connected = await asyncio.gather(*(wait_connected(pc) for pc in viewers))
+        for seat, token in enumerate(job["tokens"]):
+            publishers.append(await _publish(port, f"/rooms/{slug}/whip", token, tracks[seat]))
+            pcs.append(publishers[-1])
+        if not all(await asyncio.gather(*(wait_connected(pc) for pc in publishers))):
+            raise RuntimeError("a publisher did not connect")
         await asyncio.sleep(job["settle"])
         start = time.monotonic() + 0.5
         until = start + job["window"]
@@ -206,6 +210,8 @@ async def _phase(job: dict[str, Any]) -> dict[str, Any]:
             "viewers_connected": sum(connected),
             "sockets": len(sockets),
             "tone_starts": sum(len(t.started) for t in tracks),
+            "publishers": [str(pc.connectionState) for pc in publishers],
+            "frames_sent": [t._sent for t in tracks],
             "speaking_frames_per_socket": statistics.mean(len(f) for f in heard) if heard else 0,
             "latencies": latencies,
             "missed": missed,
