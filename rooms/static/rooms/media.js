@@ -30,6 +30,29 @@ async function exchange(pc, url, headers) {
   return new URL(response.headers.get("Location"), location.href).href;
 }
 
+// ICE servers (STUN, and TURN with a fresh time-limited credential) from the endpoint's Link
+// headers (RFC 9725 §4.6), asked with OPTIONS before the offer so that gathering can use them.
+function parseIceLinks(header) {
+  const servers = [];
+  for (const match of header.matchAll(/<([^>]+)>;\s*rel="ice-server"([^<]*)/g)) {
+    const params = {};
+    for (const p of match[2].matchAll(/([\w-]+)="((?:[^"\\]|\\.)*)"/g)) params[p[1]] = p[2].replace(/\\(.)/g, "$1");
+    const server = { urls: match[1] };
+    if (params.username !== undefined) Object.assign(server, { username: params.username, credential: params.credential });
+    servers.push(server);
+  }
+  return servers;
+}
+
+async function iceServers(url) {
+  try {
+    const response = await fetch(url, { method: "OPTIONS" });
+    return parseIceLinks(response.headers.get("Link") || "");
+  } catch {
+    return [];
+  }
+}
+
 function endSession(url) {
   if (url) fetch(url, { method: "DELETE", keepalive: true }).catch(() => {});
 }
@@ -116,7 +139,7 @@ function keepConnected(connect, firstPc, firstSession) {
 // tracks (the old ones have ended).
 export async function watch(slug, onTrack) {
   async function connect() {
-    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", iceServers: await iceServers(`/rooms/${slug}/whep`) });
     const slots = new Map();
     for (let seat = 0; seat < SEATS; seat++) {
       slots.set(pc.addTransceiver("audio", { direction: "recvonly" }), seat);
@@ -143,7 +166,7 @@ export async function publish(whip, stream) {
   const on = { camera: true, mic: true };
   let senders = null;
   async function connect() {
-    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", iceServers: await iceServers(whip.url) });
     const audio = pc.addTransceiver((on.mic && audioTrack) || "audio", { direction: "sendonly", streams: [stream] });
     const video = pc.addTransceiver((on.camera && videoTrack) || "video", { direction: "sendonly", streams: [stream] });
     const vp8 = RTCRtpSender.getCapabilities("video").codecs.filter((c) => ["video/VP8", "video/rtx"].includes(c.mimeType));
