@@ -50,9 +50,27 @@ class SeatToneTrack(AudioStreamTrack):
         return frame
 
 
+def frames_sent(publisher: Publisher) -> int:
+    """Pictures the publisher's camera has made so far (its media time is this / 30 s: on a loaded
+    machine the encoders may lag the wall clock, so tests wait on this, not on the clock)."""
+    return getattr(publisher.video, "sent", 0)
+
+
 def singing_publisher(seat: int, **kwargs: object) -> Publisher:
-    """A Publisher (gray level of the seat) whose audio is the seat's tone."""
+    """A Publisher (gray level of the seat) whose audio is the seat's tone; its camera counts the
+    pictures it makes (`frames_sent`)."""
     publisher = Publisher(seat, **kwargs)  # type: ignore[arg-type]
+    camera = publisher.video
+    if camera is not None:
+        make = camera.recv
+        camera.sent = 0  # type: ignore[attr-defined]
+
+        async def counted() -> av.VideoFrame:
+            frame = await make()
+            camera.sent += 1  # type: ignore[attr-defined]
+            return frame
+
+        camera.recv = counted  # type: ignore[method-assign]
     if publisher.audio is not None:
         tone = SeatToneTrack(seat_tone(seat))
         publisher.pc.getTransceivers()[0].sender.replaceTrack(tone)
