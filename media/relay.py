@@ -460,8 +460,8 @@ class RoomRelay:
         self._closed = True
         self.speaking.close()
         await asyncio.gather(*(self._end(s) for s in list(self._sessions.values())), return_exceptions=True)
-        if self.tap is not None:
-            self.tap.stop()  # after the sessions' ends: the recorder finishes their files, then stops
+        if self.tap is not None:  # after the sessions' ends: the recorder finishes their files, then stops
+            await self.tap.stopped()
         transcoders = [t for seat in self._seats for t in seat.transcoders.values()]
         await asyncio.gather(*(t.stopped() for t in transcoders))
         for seat in self._seats:

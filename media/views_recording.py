@@ -176,7 +176,8 @@ def track(request: HttpRequest, slug: str, pk: int, ext: str) -> HttpResponseBas
     )
     replay = recording.replay
     download = request.GET.get("download") == "1"
-    if recording.is_open or not (may_manage(replay, request.user) if download else may_watch(replay, request.user)):
+    allowed = may_manage(replay, request.user) if download else may_watch(replay, request.user)
+    if recording.is_open or replay.deleted_at is not None or not allowed:
         return HttpResponse("No such replay file.\n", status=404, content_type="text/plain")
     filename = f"{slug}-seat{recording.seat_index}-{recording.pk}.{recording.container}" if download else None
     return serve_file(request, recording.file.name, CONTENT_TYPES[recording.container], attachment=filename)

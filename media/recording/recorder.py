@@ -334,7 +334,8 @@ class RoomRecorder:
         self._queue.put(_Control("stop"))
 
     async def stopped(self) -> None:
-        """Wait (without blocking the loop) until the writer thread has closed every file."""
+        """`stop`, then wait (without blocking the loop) until the writer thread has closed every file."""
+        self.stop()
         await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 60.0)
 
     def ask_keyframe(self, seat: int) -> None:

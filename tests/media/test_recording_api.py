@@ -181,3 +181,27 @@ def test_the_host_turns_recording_off_and_on_and_nobody_else_can(room: Room, ali
     with override_settings(RECORDING_ENABLED=False):
         assert not actions.recording_wanted(room.pk)
         assert client_of(alice).post(url, {"enabled": "1"}).status_code == 403
+
+
+def test_the_admin_lists_recordings_with_size_and_duration(room: Room) -> None:
+    admin = User.objects.create_superuser("root", password=PASSWORD)
+    recorded(room, length=3725.0)
+    page = client_of(admin).get("/admin/media/recording/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "10.0 KB" in text
+    assert "1:02:05" in text
+    assert client_of(admin).get("/admin/media/replay/").status_code == 200
+
+
+def test_a_deleted_replays_files_are_gone_for_the_host_too(
+    room: Room, alice, django_capture_on_commit_callbacks
+) -> None:
+    recorded(room)
+    ended(room)
+    actions.mark_ready(room_id=room.pk)
+    url = tracks(replay_for(room))[0]["url"]  # type: ignore[arg-type]
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.delete_replay(replay=replay_for(room))  # type: ignore[arg-type]
+    assert client_of(alice).get(url + "?download=1").status_code == 404
+    assert client_of(alice).get(f"/rooms/{room.slug}/replay/composed.mp4").status_code == 404
