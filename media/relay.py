@@ -736,7 +736,7 @@ class RoomRelay:
             if not current() or not seat.forward[kind]:
                 return
             if self.tap is not None:  # recorded as viewers see it (media.recording)
-                self.tap.frame(seat.index, session.id, kind, codec, data, timestamp)
+                self.tap.frame(seat.index, source, kind, codec, data, timestamp)
             slots = seat.slots[kind]
             pts = timeline.map(source, timestamp)
             if not slots:
