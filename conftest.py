@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -33,9 +34,15 @@ def _fast_password_hashing() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_media_root() -> None:
+    """Rooms record by default (media.recording): each run starts from an empty MEDIA_ROOT."""
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_counters() -> None:
-    """Rate-limit buckets, viewer counts and reaction totals start empty in every test (ids repeat
+    """Rate-limit buckets, viewer counts, origin leases and reaction totals start empty in every test (ids repeat
     across runs, and Redis outlives the test database)."""
     reset_buckets()
     cache.clear()
@@ -45,7 +52,7 @@ def _fresh_counters() -> None:
     channel_layers.backends.clear()
     if settings.REDIS_URL:
         client = redis.Redis.from_url(settings.REDIS_URL)
-        for pattern in ("liverooms:bucket:*", "liverooms:viewers:*"):
+        for pattern in ("liverooms:bucket:*", "liverooms:viewers:*", "liverooms:origin:*"):
             for key in client.scan_iter(pattern):
                 client.delete(key)
         client.close()
