@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -37,7 +38,8 @@ def _fast_password_hashing() -> Iterator[None]:
 @pytest.fixture(autouse=True, scope="session")
 def _fresh_media_root() -> None:
     """Rooms record by default (media.recording): each run starts from an empty MEDIA_ROOT."""
-    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+    if Path(settings.MEDIA_ROOT).is_relative_to(settings.VAR_DIR):  # never a folder the tests don't own
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
