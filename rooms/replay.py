@@ -25,7 +25,6 @@ from typing import Any, Literal
 from django.contrib.auth.models import AnonymousUser, User
 
 from comments.models import VISIBLE, Comment
-from comments.moderators import can_moderate
 from rooms.frames import user_data
 from rooms.models import SEAT_COUNT, Room, RoomEvent
 
@@ -40,8 +39,8 @@ MAX_COMMENTS = 10_000
 
 class ReplayRefused(Exception):
     """Why `replay_access` refuses: the live is still on (`live`), there is no replay (none was
-    recorded, recording was off, or it was deleted: `missing`), it is not composed yet
-    (`not_ready`), or the host made it private (`private`)."""
+    recorded, or it was deleted: `missing`), a recording is still being closed (`not_ready`), or
+    the host made it private (`private`)."""
 
     def __init__(self, reason: Refusal) -> None:
         super().__init__(reason)
@@ -57,20 +56,23 @@ class Watch:
 
 
 def replay_access(*, room: Room, user: AnyUser) -> Watch:
-    """The replay `user` may watch in `room`. Whoever may watch the live may watch its replay
-    (every live is public); a private replay only its host, the room's moderators and site staff."""
+    """The replay `user` may watch in `room`: whoever may watch the live (every live is public),
+    unless the host made it private (then only the host). The same rule as its files
+    (`media.replays.may_watch`), so a page is never shown whose tiles would not play."""
     from media import replays
 
     if room.is_live:
         raise ReplayRefused("live")
     replay = replays.replay_for(room)
-    if replay is None or not replay.enabled or replay.deleted_at is not None:
+    if replay is None or replay.deleted_at is not None or not replay.recordings.exists():
         raise ReplayRefused("missing")
-    is_host = user.is_authenticated and user.pk == room.host_id
-    if replay.private and not (is_host or user.is_staff or can_moderate(user=user, room=room)):
+    is_host = replays.may_manage(replay, user)
+    if replay.private and not is_host:
         raise ReplayRefused("private")
     if replay.ready_at is None:
         raise ReplayRefused("not_ready")
+    if not replays.may_watch(replay, user):
+        raise ReplayRefused("private")
     return Watch(replay=replay, is_host=is_host)
 
 
@@ -87,35 +89,48 @@ def timeline(*, room: Room, replay: Any) -> dict[str, Any]:
 
     started = replays.live_started_at(replay)
     tracks = replays.tracks(replay)
-    ends = [float(track["end"]) for track in tracks if track.get("end") is not None]
     lasted = (room.ended_at - started).total_seconds() if room.ended_at else 0.0
-    duration = max([lasted, *ends]) if ends else max(lasted, 0.0)
-    periods = seat_periods(room=room, started=started)
-    seats = []
-    for index in range(SEAT_COUNT):
-        own = [_track(track) for track in tracks if int(track["seat"]) == index]
-        if not own:
-            continue
-        seat = periods.get(index, {"user": None, "camera_off": [], "mic_off": []})
-        if seat["user"] is None and index == 0:
-            seat["user"] = user_data(room.host)
-        seats.append({"index": index, **seat, "tracks": own})
+    duration = max([lasted, *(float(track["end"]) for track in tracks)])
     return {
         "room": {"slug": room.slug, "title": room.title},
         "started_at": started.isoformat(),
-        "duration": round(duration, 3),
-        "seats": seats,
+        "duration": round(max(duration, 0.0), 3),
+        "seats": seat_track(room=room, tracks=tracks),
         "comments": comment_track(room=room, started=started),
         "spotlights": spotlight_track(room=room, started=started),
     }
 
 
-def _track(track: dict[str, Any]) -> dict[str, Any]:
+def seat_track(*, room: Room, tracks: list[Any]) -> list[dict[str, Any]]:
+    """The seats that were recorded, each with its files (`start`/`end` in seconds of the live),
+    who sat there, and when its camera (`camera_off`) or mic (`mic_off`) was off. A file without
+    video counts as camera off all along."""
+    seats = []
+    for index in range(SEAT_COUNT):
+        own = [track for track in tracks if int(track["seat"]) == index]
+        if not own:
+            continue
+        users = [track["user"] for track in own if track.get("user")]
+        user = users[-1] if users else (user_data(room.host) if index == 0 else None)
+        seats.append(
+            {
+                "index": index,
+                "user": user,
+                "tracks": [_track(track) for track in own],
+                "camera_off": [span for track in own for span in track.get("video_off", [])],
+                "mic_off": [span for track in own for span in track.get("audio_off", [])],
+            }
+        )
+    return seats
+
+
+def _track(track: Any) -> dict[str, Any]:
     return {
+        "id": track["id"],
         "url": track["url"],
-        "start": round(float(track["start"]), 3),
-        "end": None if track.get("end") is None else round(float(track["end"]), 3),
-        "container": track["container"],
+        "mime": track["mime"],
+        "start": float(track["start"]),
+        "end": float(track["end"]),
         "has_video": bool(track["has_video"]),
         "has_audio": bool(track["has_audio"]),
     }
@@ -162,31 +177,17 @@ def spotlight_track(*, room: Room, started: datetime) -> list[dict[str, Any]]:
     return track
 
 
-def seat_periods(*, room: Room, started: datetime) -> dict[int, dict[str, Any]]:
-    """Per seat, from its stored `seat.updated` events: who held it (the last holder seen) and
-    the periods `[from, to]` its camera (mic) was off while someone held it (`to` None: until the
-    end)."""
-    seats: dict[int, dict[str, Any]] = {}
-    off_since: dict[tuple[int, str], float] = {}
-    events = RoomEvent.objects.filter(room=room, type="seat.updated").order_by("seq")
-    for row in events.only("frame", "created_at"):
-        seat = row.frame.get("seat") or {}
-        index = seat.get("index")
-        if not isinstance(index, int) or not 0 <= index < SEAT_COUNT:
-            continue
-        entry = seats.setdefault(index, {"user": None, "camera_off": [], "mic_off": []})
-        at = _at(row.created_at, started)
-        held = seat.get("user") is not None
-        if held:
-            entry["user"] = seat["user"]
-        for kind, key in (("camera", "camera_off"), ("mic", "mic_off")):
-            off = held and seat.get(kind) is False
-            since = off_since.get((index, kind))
-            if off and since is None:
-                off_since[(index, kind)] = at
-            elif not off and since is not None:
-                entry[key].append([since, at])
-                del off_since[(index, kind)]
-    for (index, kind), since in off_since.items():
-        seats[index][f"{kind}_off"].append([since, None])
-    return seats
+def host_downloads(*, replay: Any) -> dict[str, Any]:
+    """For the host's panel: each seat's original files, and the composed 4-up MP4 once made."""
+    from media import replays
+    from media.models import Replay
+
+    files = [
+        {"seat": track["seat"], "user": track["user"], "start": track["start"], "url": track["download_url"]}
+        for track in replays.tracks(replay)
+    ]
+    return {
+        "files": files,
+        "composed": replay.composed_status,
+        "composed_ready": replay.composed_status == Replay.Composed.READY,
+    }

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from liverooms.clients import client_key
 from liverooms.ratelimit import retry_after, token_wait
 from rooms.models import Room
-from rooms.replay import ReplayRefused, replay_access, timeline, timeline_etag
+from rooms.replay import ReplayRefused, host_downloads, replay_access, timeline, timeline_etag
 
 # What a refused page answers: its status, and the page's message (templates/rooms/replay.html).
 REFUSED_STATUS = {"missing": 404, "not_ready": 404, "private": 403}
@@ -43,6 +43,7 @@ def replay_page(request: HttpRequest, slug: str) -> HttpResponse:
         "etag": timeline_etag(room=room, replay=watch.replay),
         "is_host": watch.is_host,
         "replay": watch.replay,
+        "downloads": host_downloads(replay=watch.replay) if watch.is_host else None,
     }
     response = render(request, "rooms/replay.html", context)
     patch_cache_control(response, private=True, no_cache=True)

@@ -75,7 +75,7 @@ function buildPlayers() {
       media.src = track.url;
       media.dataset.start = String(track.start);
       tile.prepend(media);
-      players.push({ seat, tile, track, media, end: track.end ?? duration() });
+      players.push({ seat, tile, track, media, end: track.end });
     }
   }
 }
@@ -162,14 +162,15 @@ function renderTiles(t) {
     tile.hidden = !shown;
     if (!shown) continue;
     visible += 1;
-    const cameraOff = inPeriods(seat.camera_off, t);
-    const hasVideo = Boolean(current) && current.track.has_video && !cameraOff;
+    // No picture where the camera was off (or the file has no video): the live's placeholder.
+    const cameraOff = !current || !current.track.has_video || inPeriods(seat.camera_off, t);
+    const hasVideo = !cameraOff;
     tile.classList.toggle("has-video", hasVideo);
     video = video || hasVideo;
     const micOff = !current || !current.track.has_audio || inPeriods(seat.mic_off, t);
     tile.classList.toggle("muted", micOff);
     tile.querySelector(".mic-off").hidden = !micOff;
-    tile.querySelector(".cam-off").hidden = !cameraOff;
+    tile.querySelector(".cam-off").hidden = !cameraOff || !current;
   }
   grid.dataset.count = String(visible || 1);
   grid.dataset.layout = video ? "video" : "audio";
@@ -331,6 +332,65 @@ function tick() {
   lastTime = t;
 }
 
+// --- the host's panel ----------------------------------------------------------------------
+
+function csrfToken() {
+  const input = document.querySelector("#replay-host input[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
+}
+
+async function hostPost(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(answer.message || `${response.status}`);
+  return answer;
+}
+
+function renderPrivacy(isPrivate) {
+  const button = $("toggle-private");
+  button.textContent = isPrivate ? gettext("Make public") : gettext("Make private");
+  button.setAttribute("aria-pressed", String(isPrivate));
+  $("privacy-note").textContent = isPrivate
+    ? gettext("Private: only you can watch it.")
+    : gettext("Public: whoever could watch the live can watch it.");
+}
+
+function setUpHostPanel() {
+  const panel = $("replay-host");
+  if (!panel) return;
+  const error = $("host-error");
+  $("toggle-private").addEventListener("click", async () => {
+    error.hidden = true;
+    const want = $("toggle-private").getAttribute("aria-pressed") !== "true";
+    try {
+      const answer = await hostPost(panel.dataset.privateUrl, { private: want });
+      renderPrivacy(Boolean(answer.private));
+      $("host-status").textContent = answer.private ? gettext("The replay is private.") : gettext("The replay is public.");
+    } catch (failure) {
+      error.textContent = failure.message;
+      error.hidden = false;
+    }
+  });
+  $("delete-replay").addEventListener("click", async () => {
+    error.hidden = true;
+    if (!window.confirm(gettext("Delete this replay for everyone? Its files are deleted and cannot be brought back."))) return;
+    try {
+      await hostPost(panel.dataset.deleteUrl, {});
+      setPlaying(false);
+      location.reload();
+    } catch (failure) {
+      error.textContent = failure.message;
+      error.hidden = false;
+    }
+  });
+}
+
+setUpHostPanel();
 buildPlayers();
 render(0, true);
 setInterval(tick, TICK_MS);
