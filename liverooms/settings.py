@@ -229,6 +229,23 @@ SPEAKING_LEVEL_DBOV = env_float("SPEAKING_LEVEL_DBOV", -50.0, minimum=-127.0)
 SPEAKING_START_MS = env_int("SPEAKING_START_MS", 100, minimum=0)
 SPEAKING_STOP_MS = env_int("SPEAKING_STOP_MS", 500, minimum=20)
 
+# --- Recording and replays (media/recording/, docs/recording.md) ----------------------------
+# Files go through Django's default storage (FileSystemStorage under MEDIA_ROOT unless STORAGES
+# says otherwise); they are served only through the replay views, which check who may watch.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+MEDIA_URL = "media/"
+RECORDING_ENABLED = env_bool("RECORDING_ENABLED", True)  # off: no room records, whatever its host says
+REPLAY_DAYS = env_int("REPLAY_DAYS", 30, minimum=1)  # then the beat task deletes the replay's files
+RECORDING_FLUSH_SECONDS = env_float("RECORDING_FLUSH_SECONDS", 2.0, minimum=0.2)  # most a crash loses
+RECORDING_QUEUE_FRAMES = env_int("RECORDING_QUEUE_FRAMES", 1500, minimum=10)  # per room, then drop to a key frame
+RECORDING_STALE_AFTER = env_int("RECORDING_STALE_AFTER", 30, minimum=5)  # no flush that long: its writer died
+RECORDING_SWEEP_INTERVAL = env_int("RECORDING_SWEEP_INTERVAL", 60, minimum=1)
+COMPOSE_THREADS = env_int("COMPOSE_THREADS", 1, minimum=1)  # threads of the 4-up MP4's encoder
+COMPOSE_NICE = env_int("COMPOSE_NICE", 10, minimum=0)  # niceness the composing worker takes
+COMPOSE_FPS = env_int("COMPOSE_FPS", 15, minimum=1)
+REPLAY_REQUESTS_BURST = env_int("REPLAY_REQUESTS_BURST", 60, minimum=1)  # replay file requests of one address
+REPLAY_REQUESTS_PER_MINUTE = env_int("REPLAY_REQUESTS_PER_MINUTE", 240, minimum=1)
+
 # --- Auth, i18n, static ---------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -81,6 +81,8 @@ WEBHOOK_ONLY: dict[str, frozenset[str]] = {
     "comment.held": frozenset({"room", "comment"}),
     "comment.approved": frozenset({"room", "comment"}),
     "user.timed_out": frozenset({"room", "user", "by", "until"}),
+    "recording.ready": frozenset({"room", "replay"}),  # media.recording.actions
+    "recording.deleted": frozenset({"room", "replay", "reason"}),
 }
 
 STREAM_TYPES = frozenset(name for name, f in CATALOGUE.items() if f.stream)

@@ -22,6 +22,8 @@ EVENT_TYPES = (
     ("comment.held", "comment.held: a comment with a word set to hold waits for review"),
     ("comment.approved", "comment.approved: a held comment was approved (its comment.created follows)"),
     ("user.timed_out", "user.timed_out: the host or a moderator timed a user out of a live's comments (or lifted it)"),
+    ("recording.ready", "recording.ready: a live's replay can be watched (its recordings are closed)"),
+    ("recording.deleted", "recording.deleted: a replay's files were deleted (by its host, or after REPLAY_DAYS)"),
 )
 
 
