@@ -237,7 +237,9 @@ FR: dict[str, str | tuple[str, str]] = {
     "It is being put together; reload this page in a few seconds.": (
         "Elle est en préparation ; rechargez cette page dans quelques secondes."
     ),
-    "It was not recorded, or the host deleted it.": "Ce live n'a pas été enregistré, ou son hôte a supprimé la rediffusion.",
+    "It was not recorded, or the host deleted it.": (
+        "Ce live n'a pas été enregistré, ou son hôte a supprimé la rediffusion."
+    ),
     "Back to the live's page": "Retour à la page du live",
     "No comments yet at this point of the live.": "Pas encore de commentaire à ce moment du live.",
     "Replay controls": "Commandes de la rediffusion",
@@ -262,7 +264,9 @@ FR: dict[str, str | tuple[str, str]] = {
     "The four-tile MP4 is being made; it will be here once ready.": (
         "Le MP4 à quatre tuiles est en préparation ; il sera ici une fois prêt."
     ),
-    "Seat %(seat)s's original file (from %(start)s s)": "Fichier original de la place %(seat)s (à partir de %(start)s s)",
+    "Seat %(seat)s's original file (from %(start)s s)": (
+        "Fichier original de la place %(seat)s (à partir de %(start)s s)"
+    ),
     "Your browser did not start the replay; press Play.": (
         "Votre navigateur n'a pas lancé la rediffusion ; appuyez sur Lecture."
     ),

@@ -64,7 +64,7 @@ def test_it_plays_an_ended_lives_seats_and_comments_to_anyone(room: Room, alice,
     [guest_file] = timeline["seats"][1]["tracks"]
     assert (host_file["start"], host_file["end"]) == (0.0, 4.0)
     assert (guest_file["start"], guest_file["end"]) == (1.5, 4.0)
-    assert timeline["duration"] == pytest.approx(4.0, abs=0.5)
+    assert 4.0 <= timeline["duration"] < 8  # until the live ended (writing the files took a moment)
     assert [(c["text"], c["at"]) for c in timeline["comments"]] == [("first!", 1.25)]
     assert "replay-host" not in html  # nobody's but the host's panel
     # the file plays for the same visitor (Range, as a <video> asks)
