@@ -54,9 +54,13 @@ def record_seat(
     )
 
 
-def finish(room: Room, *, ready: bool = True, private: bool = False) -> Replay:
-    """End the live; the replay is ready (every recording closed) unless `ready` is False."""
+def finish(room: Room, *, ready: bool = True, private: bool = False, ended_at: datetime | None = None) -> Replay:
+    """End the live (at `ended_at`, if said); the replay is ready (every recording closed) unless
+    `ready` is False."""
     actions.end_room(room=room)
+    if ended_at is not None:
+        Room.objects.filter(pk=room.pk).update(ended_at=ended_at)
+        room.ended_at = ended_at
     replay, _ = Replay.objects.get_or_create(room=room)
     Replay.objects.filter(pk=replay.pk).update(ready_at=timezone.now() if ready else None, private=private)
     replay.refresh_from_db()

@@ -156,7 +156,7 @@ function renderTiles(t) {
   for (const seat of timeline.seats) {
     const tile = grid.querySelector(`.tile[data-seat="${seat.index}"]`);
     if (!tile) continue;
-    const current = players.find((p) => p.seat === seat && activeAt(p, t));
+    const current = players.find((p) => p.seat.index === seat.index && activeAt(p, t));
     // Seat 0 (the host) always has a tile; a guest's shows while one of their periods plays.
     const shown = Boolean(current) || seat.index === 0;
     tile.hidden = !shown;
