@@ -27,6 +27,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from comments.models import VISIBLE, Comment
 from rooms.frames import user_data
 from rooms.models import SEAT_COUNT, Room, RoomEvent
+from rooms.reaction_seconds import hearts_track
 
 AnyUser = User | AnonymousUser
 
@@ -98,6 +99,7 @@ def timeline(*, room: Room, replay: Any) -> dict[str, Any]:
         "seats": seat_track(room=room, tracks=tracks),
         "comments": comment_track(room=room, started=started),
         "spotlights": spotlight_track(room=room, started=started),
+        "hearts": hearts_track(room=room, started=started),
     }
 
 

@@ -32,7 +32,7 @@ def replay_page(request: HttpRequest, slug: str) -> HttpResponse:
     except ReplayRefused as refused:
         if refused.reason == "live":
             return redirect("rooms:detail", slug=room.slug)
-        context = {"room": room, "refused": refused.reason}
+        context: dict[str, object] = {"room": room, "refused": refused.reason}
         response = render(request, "rooms/replay.html", context, status=REFUSED_STATUS[refused.reason])
         if refused.reason == "not_ready":
             response["Retry-After"] = "5"
@@ -62,11 +62,11 @@ def replay_timeline(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if wait:
         seconds = retry_after(wait)
-        response = JsonResponse(
+        refusal = JsonResponse(
             {"code": "rate_limited", "message": "Slow down a little.", "retry_after": seconds}, status=429
         )
-        response["Retry-After"] = str(seconds)
-        return response
+        refusal["Retry-After"] = str(seconds)
+        return refusal
     room = _room(slug)
     try:
         watch = replay_access(room=room, user=request.user)
@@ -74,6 +74,7 @@ def replay_timeline(request: HttpRequest, slug: str) -> HttpResponse:
         status = 409 if refused.reason == "live" else REFUSED_STATUS[refused.reason]
         return JsonResponse({"code": refused.reason, "message": _REFUSED_MESSAGES[refused.reason]}, status=status)
     etag = timeline_etag(room=room, replay=watch.replay)
+    response: HttpResponse
     if etag in _etags(request.headers.get("If-None-Match", "")):
         response = HttpResponse(status=304)
     else:

@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from comments import actions as comment_actions
 from comments.models import Comment
-from rooms.models import Room
+from rooms.models import ReactionSecond, Room
 from tests.browser.conftest import ARTIFACTS, page_as
 from tests.rooms.replays import finish, record_seat, stored_files
 
@@ -82,6 +82,8 @@ def test_a_recorded_live_replays_in_sync_with_its_comments(  # type: ignore[no-u
     removed_before = comment_actions.post_comment(room=room, author=carol, text="removed before anyone watched")
     Comment.objects.filter(pk=removed_before.pk).update(created_at=zero + timedelta(seconds=2))
     comment_actions.remove_comment(comment=removed_before, by=mod)
+    # hearts sent about 3 s in (as the hubs store them: per second)
+    ReactionSecond.objects.create(room=room, second=(zero + timedelta(seconds=3)).replace(microsecond=0), hearts=6)
     finish(room, ended_at=zero + timedelta(seconds=SECONDS))
     url = f"{server}/rooms/{room.slug}/replay/"
 
@@ -101,6 +103,8 @@ def test_a_recorded_live_replays_in_sync_with_its_comments(  # type: ignore[no-u
     assert shown_comments(viewer) == ["hello from the start", "<b>not bold</b>", "to be removed"]
     assert viewer.eval_on_selector_all("#comments b", "(nodes) => nodes.length") == 0
     assert "removed before" not in viewer.content()
+    assert viewer.eval_on_selector_all("#hearts .float-heart", "(nodes) => nodes.length") > 0
+    assert viewer.eval_on_selector_all("#heart-strip rect", "(nodes) => nodes.length") == 1
     ARTIFACTS.mkdir(exist_ok=True)
     viewer.screenshot(path=str(ARTIFACTS / "replay-phone.png"))
 

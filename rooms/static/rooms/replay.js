@@ -213,6 +213,60 @@ function renderComments(t, redraw = false) {
   $("no-comments").hidden = last >= 0;
 }
 
+// --- hearts: floating as the replay passes the second they were sent, and as a strip ----------
+
+let nextHeart = 0; // timeline.hearts[nextHeart] is the next second to float
+let heartsAt = 0; // where the hearts were last floated up to
+
+function floatHearts(total) {
+  for (let i = 0; i < Math.min(total, 12); i++) {
+    const heart = el("span", "♥", "float-heart");
+    heart.style.left = `${10 + Math.random() * 80}%`;
+    heart.style.animationDelay = `${i * 60}ms`;
+    $("hearts").append(heart);
+    setTimeout(() => heart.remove(), 2500);
+  }
+}
+
+function renderHearts(to, redraw) {
+  const list = timeline.hearts || [];
+  const from = heartsAt;
+  heartsAt = to;
+  if (redraw || !playing || to < from || to - from > 1) {
+    nextHeart = list.findIndex(([at]) => at > to);
+    if (nextHeart < 0) nextHeart = list.length;
+    return;
+  }
+  while (nextHeart < list.length && list[nextHeart][0] <= to) {
+    const [at, hearts, others] = list[nextHeart];
+    if (at > from) floatHearts(hearts + others);
+    nextHeart += 1;
+  }
+}
+
+function drawHeartStrip() {
+  const svg = $("heart-strip");
+  const bins = Math.max(1, Math.min(120, Math.ceil(duration())));
+  const counts = new Array(bins).fill(0);
+  for (const [at, hearts, others] of timeline.hearts || []) {
+    counts[Math.min(bins - 1, Math.floor((at / Math.max(duration(), 1)) * bins))] += hearts + others;
+  }
+  const most = Math.max(...counts);
+  svg.setAttribute("viewBox", `0 0 ${bins} 1`);
+  svg.replaceChildren();
+  if (!most) return;
+  counts.forEach((count, i) => {
+    if (!count) return;
+    const rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+    const height = 0.15 + (0.85 * count) / most;
+    rect.setAttribute("x", String(i));
+    rect.setAttribute("y", String(1 - height));
+    rect.setAttribute("width", "0.8");
+    rect.setAttribute("height", String(height));
+    svg.append(rect);
+  });
+}
+
 function renderClock(t) {
   const text = clockText(t);
   $("clock").textContent = `${text} / ${clockText(duration())}`;
@@ -221,6 +275,7 @@ function renderClock(t) {
 }
 
 function render(t, redraw = false) {
+  renderHearts(t, redraw);
   renderTiles(t);
   renderSpotlight(t);
   renderComments(t, redraw);
@@ -305,6 +360,7 @@ async function poll() {
     if (response.status === 200) {
       etag = response.headers.get("ETag") || etag;
       timeline = await response.json();
+      drawHeartStrip();
       render(now(), true);
     } else if (response.status === 429) {
       wait = Math.max(wait, Number(response.headers.get("Retry-After") || 5) * 1000);
@@ -392,6 +448,7 @@ function setUpHostPanel() {
 
 setUpHostPanel();
 buildPlayers();
+drawHeartStrip();
 render(0, true);
 setInterval(tick, TICK_MS);
 setTimeout(poll, POLL_MS);
