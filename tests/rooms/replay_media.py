@@ -7,6 +7,7 @@ import io
 import math
 import struct
 from fractions import Fraction
+from functools import cache
 
 import av
 
@@ -29,6 +30,7 @@ def _picture(colour: tuple[int, int, int], width: int, height: int) -> av.VideoF
     return frame
 
 
+@cache  # tests ask for the same few files again and again
 def webm(
     *, seconds: float, colour: tuple[int, int, int] = (200, 30, 90), tone: float = 440.0, video: bool = True
 ) -> bytes:
