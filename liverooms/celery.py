@@ -25,6 +25,8 @@ def _schedule_periodic_tasks(sender: Celery, **kwargs: object) -> None:
         "comments.tasks.requeue_stalled_jobs": settings.ROOM_SWEEP_INTERVAL,
         "rooms.tasks.prune": settings.RETENTION_INTERVAL,
         "webhooks.prune": settings.RETENTION_INTERVAL,
+        "media.tasks.sweep_recordings": settings.RECORDING_SWEEP_INTERVAL,
+        "media.tasks.prune_replays": settings.RETENTION_INTERVAL,
     }
     for task, seconds in every.items():
         sender.add_periodic_task(float(seconds), sender.signature(task), name=task)

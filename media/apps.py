@@ -9,5 +9,7 @@ class MediaConfig(AppConfig):
 
     def ready(self) -> None:
         from media.ice import check_settings
+        from media.recording.recovery import on_process_start
 
         check_settings()
+        on_process_start()  # recordings a killed process left open: repaired once the server runs

@@ -301,6 +301,7 @@ class RoomRelay:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._notify_tail: asyncio.Task[None] | None = None
         self._closed = False
+        self.tap: Any = None  # the room's recorder (media.recording.recorder.RoomRecorder), if it records
 
     # ------------------------------------------------------------------ public API
     async def publish(
@@ -356,6 +357,8 @@ class RoomRelay:
         except Exception:
             await self._end(session)
             raise
+        if self.tap is not None:
+            self.tap.opened(seat, session.id, tuple(session.receivers))
         return session.id, offer.complete_answer(await self._negotiate(session, offer.sdp))
 
     async def watch(
@@ -457,6 +460,8 @@ class RoomRelay:
         self._closed = True
         self.speaking.close()
         await asyncio.gather(*(self._end(s) for s in list(self._sessions.values())), return_exceptions=True)
+        if self.tap is not None:
+            self.tap.stop()  # after the sessions' ends: the recorder finishes their files, then stops
         transcoders = [t for seat in self._seats for t in seat.transcoders.values()]
         await asyncio.gather(*(t.stopped() for t in transcoders))
         for seat in self._seats:
@@ -666,6 +671,8 @@ class RoomRelay:
                     seat.pending_keyframe = None
             for sink in session.sinks.values():
                 sink.stop()
+            if self.tap is not None:
+                self.tap.closed(session.seat, session.id)
             if session.publishing:
                 session.publishing = False
                 self._notify(session.seat, False)
@@ -689,6 +696,8 @@ class RoomRelay:
                 data = parameter_sets.complete(data)  # (remembered even while muted)
             if session.ended or seat.publisher is not session or not seat.forward[kind]:
                 return
+            if self.tap is not None:  # recorded as viewers see it (media.recording)
+                self.tap.frame(seat.index, session.id, kind, codec, data, timestamp)
             slots = seat.slots[kind]
             pts = timeline.map(session.id, timestamp)
             if not slots:

@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from liverooms.db import db_async
 from media.ice import ice_servers
+from media.recording import recorder as recording
 from media.relay import PeerLimits, Relays, RoomRelay
 from rooms import seats
 from rooms.events import broadcast
@@ -135,6 +136,8 @@ async def relay_for(room: Room) -> RoomMedia:
         on_speaking=lambda speaking: _speaking(room.pk, speaking),
         ice_servers=ice_servers(),
     )
+    if relay.tap is None:
+        recording.attach(relay, room.pk, room.slug)  # records the room's seats (media.recording)
     media = _rooms[room.pk] = RoomMedia(room=room, relay=relay)
     try:
         # Subscribe first, then read: a seat change committed in between is in both, never in neither.

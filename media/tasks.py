@@ -3,10 +3,12 @@ Each is idempotent: a broker may deliver a task twice, and a second run finds no
 
 from __future__ import annotations
 
-from celery import shared_task
+import os
 
-from media.models import Replay
-from media.recording import retention
+from celery import Task, shared_task
+from django.conf import settings
+
+from media.recording import compose, recovery, retention
 
 
 @shared_task(name="media.tasks.prune_replays")
@@ -15,10 +17,20 @@ def prune_replays() -> int:
     return retention.prune()
 
 
-@shared_task(name="media.tasks.compose_replay")
-def compose_replay(replay_id: int) -> str:
-    """Compose the replay's 4-up MP4 (media.recording.compose). Not built yet: says so."""
-    Replay.objects.filter(pk=replay_id, composed_status=Replay.Composed.PENDING).update(
-        composed_status=Replay.Composed.NONE
-    )
-    return "not built yet"
+_niced = False
+
+
+@shared_task(name="media.tasks.compose_replay", bind=True)
+def compose_replay(self: Task[[int], str], replay_id: int) -> str:
+    """Compose the replay's 4-up MP4 (media.recording.compose), the worker at COMPOSE_NICE."""
+    global _niced
+    if not self.request.is_eager and not _niced and settings.COMPOSE_NICE:
+        os.nice(settings.COMPOSE_NICE)  # once per worker process (it adds up)
+        _niced = True
+    return compose.compose_replay(replay_id=replay_id)
+
+
+@shared_task(name="media.tasks.sweep_recordings")
+def sweep_recordings() -> dict[str, int]:
+    """Periodic: close and repair recordings whose writer died; mark replays of ended lives ready."""
+    return recovery.sweep()
