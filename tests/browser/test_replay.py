@@ -164,26 +164,3 @@ def test_a_recorded_live_replays_in_sync_with_its_comments(  # type: ignore[no-u
     results = Axe().run(desktop)
     bad = [v["id"] for v in results.response["violations"] if v["impact"] in {"serious", "critical"}]
     assert bad == []
-
-
-def test_the_host_makes_the_replay_private_and_an_open_page_is_told(  # type: ignore[no-untyped-def]
-    server: str, browser, room: Room, alice, carol
-) -> None:
-    from django.utils import timezone
-
-    zero = timezone.now() - timedelta(seconds=4)
-    record_seat(room, seat=0, user=alice, start=0, seconds=4, zero=zero)
-    finish(room)
-    url = f"{server}/rooms/{room.slug}/replay/"
-    viewer = page_as(browser, server, carol, viewport=PHONE)
-    open_replay(viewer, url)
-    assert viewer.is_hidden("#replay-host")  # only the host has the panel
-
-    host = page_as(browser, server, alice, viewport=PHONE)
-    open_replay(host, url)
-    host.click("#toggle-private")
-    host.wait_for_selector("text=The replay is private.", timeout=5000)
-    assert host.get_attribute("#toggle-private", "aria-pressed") == "true"
-
-    viewer.wait_for_selector("text=The host made this replay private.", timeout=8000)
-    assert viewer.goto(url).status == 403
