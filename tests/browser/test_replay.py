@@ -56,6 +56,15 @@ def assert_in_sync(page: Any, seats: int) -> None:
         page.wait_for_timeout(200)
 
 
+def seek_to(page: Any, seconds: int) -> None:
+    """Move the seek bar as a person dragging it does (its `input` events)."""
+    page.evaluate(
+        "(at) => { const s = document.getElementById('seek'); s.value = String(at);"
+        " s.dispatchEvent(new Event('input')); }",
+        seconds,
+    )
+
+
 def shown_comments(page: Any) -> list[str]:
     return page.eval_on_selector_all("#comments li .text", "(nodes) => nodes.map((n) => n.textContent)")
 
@@ -118,9 +127,7 @@ def test_a_recorded_live_replays_in_sync_with_its_comments(  # type: ignore[no-u
     )
 
     # seek into bob's camera-off period: both seats there at once, his tile shows the placeholder
-    viewer.evaluate(
-        "() => { const s = document.getElementById('seek'); s.value = '8'; s.dispatchEvent(new Event('input')); }"
-    )
+    seek_to(viewer, 8)
     viewer.wait_for_timeout(300)
     clock = viewer.evaluate(CLOCK)
     assert 8.0 <= clock["t"] < 9.0, clock
@@ -137,9 +144,7 @@ def test_a_recorded_live_replays_in_sync_with_its_comments(  # type: ignore[no-u
 
     # twice the speed: the clock runs twice as fast, the seats stay together
     viewer.select_option("#speed", "2")
-    viewer.evaluate(
-        "() => { const s = document.getElementById('seek'); s.value = '3'; s.dispatchEvent(new Event('input')); }"
-    )
+    seek_to(viewer, 3)
     viewer.wait_for_timeout(300)
     before = viewer.evaluate(CLOCK)["t"]
     viewer.wait_for_timeout(1000)
@@ -156,9 +161,7 @@ def test_a_recorded_live_replays_in_sync_with_its_comments(  # type: ignore[no-u
     desktop = page_as(browser, server, carol, viewport=DESKTOP, locale="fr-FR")
     open_replay(desktop, url)
     assert desktop.inner_text("#play") == "Lecture"
-    desktop.evaluate(
-        "() => { const s = document.getElementById('seek'); s.value = '5'; s.dispatchEvent(new Event('input')); }"
-    )
+    seek_to(desktop, 5)
     desktop.wait_for_timeout(500)
     desktop.screenshot(path=str(ARTIFACTS / "replay-desktop-fr.png"))
     results = Axe().run(desktop)

@@ -19,7 +19,7 @@ from media.models import Replay
 from rooms import actions as room_actions
 from rooms.models import Room, Seat
 from tests.browser.conftest import ARTIFACTS, page_as
-from tests.browser.test_replay import CLOCK, PHONE, assert_in_sync, open_replay, wait_clock
+from tests.browser.test_replay import CLOCK, PHONE, assert_in_sync, open_replay, seek_to, wait_clock
 from tests.media.peers import wait_for
 from tests.media.recording_tools import db_wait_for, singing_publisher
 from tests.rooms.replays import stored_files
@@ -87,9 +87,7 @@ def test_a_live_the_relay_recorded_replays_in_sync(server: str, browser: Any, ro
     ARTIFACTS.mkdir(exist_ok=True)
     viewer.screenshot(path=str(ARTIFACTS / "replay-recorded-phone.png"))
     assert back_to < both - 1.5
-    viewer.evaluate(
-        f"() => {{ const s = document.getElementById('seek'); s.value = '{back_to}'; s.dispatchEvent(new Event('input')); }}"
-    )
+    seek_to(viewer, back_to)
     viewer.wait_for_timeout(300)
     assert back_to <= viewer.evaluate(CLOCK)["t"] < both / 2 + 0.5
     assert_in_sync(viewer, seats=2)
