@@ -82,7 +82,7 @@ def test_a_live_the_relay_recorded_replays_in_sync(server: str, browser: Any, ro
     assert both > 2.0, timeline["seats"]
     viewer.click("#play")
     wait_clock(viewer, both / 2)
-    assert_in_sync(viewer, seats=2)
+    assert_in_sync(viewer, seats=2, what="recorded by the relay, playing")
     assert viewer.evaluate("() => document.querySelectorAll('.tile.has-video').length") == 2
     ARTIFACTS.mkdir(exist_ok=True)
     viewer.screenshot(path=str(ARTIFACTS / "replay-recorded-phone.png"))
@@ -90,7 +90,7 @@ def test_a_live_the_relay_recorded_replays_in_sync(server: str, browser: Any, ro
     seek_to(viewer, back_to)
     viewer.wait_for_timeout(300)
     assert back_to <= viewer.evaluate(CLOCK)["t"] < both / 2 + 0.5
-    assert_in_sync(viewer, seats=2)
+    assert_in_sync(viewer, seats=2, what="recorded by the relay, after a seek")
 
     host = page_as(browser, server, alice, viewport=PHONE)
     open_replay(host, url)
