@@ -53,7 +53,7 @@ def assert_in_sync(page: Any, seats: int, what: str = "") -> float:
     widest = 0.0
     for _ in range(5):
         gap, playing = spread(page)
-        assert len(playing) == seats, playing
+        assert len(playing) == seats, (playing, page.evaluate(CLOCK), page.text_content("#replay-error"))
         assert gap < 0.1, playing
         widest = max(widest, gap)
         page.wait_for_timeout(200)

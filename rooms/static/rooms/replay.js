@@ -458,6 +458,7 @@ root.dataset.ready = "1";
 window.replayClock = () => ({
   t: now(),
   playing,
+  files: players.map((p) => ({ seat: p.seat.index, start: p.track.start, end: p.end, at: p.media.currentTime, paused: p.media.paused, ended: p.media.ended, ready: p.media.readyState })),
   seats: players
     .filter((p) => activeAt(p, position) && !p.media.paused)
     .map((p) => ({ seat: p.seat.index, at: p.track.start + p.media.currentTime, rate: p.media.playbackRate })),
