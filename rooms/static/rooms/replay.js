@@ -84,6 +84,13 @@ function activeAt(player, t) {
   return t >= player.track.start && t < player.end;
 }
 
+// A file that holds less than its row says (its last frames came late): past its real end it
+// stays on its last picture instead of being started again, and nobody waits for it.
+function exhausted(player, t) {
+  const length = player.media.duration;
+  return Number.isFinite(length) && length > 0 && t - player.track.start >= length - 0.05;
+}
+
 function inPeriods(periods, t) {
   return (periods || []).some(([from, to]) => t >= from && (to === null || t < to));
 }
@@ -101,7 +108,7 @@ function now() {
     wallAt = performance.now();
     return position;
   }
-  const waiting = players.some((p) => activeAt(p, position) && p.media.readyState < 3);
+  const waiting = players.some((p) => activeAt(p, position) && !exhausted(p, position) && p.media.readyState < 3);
   if (!waiting) position += ((performance.now() - wallAt) / 1000) * rate;
   wallAt = performance.now();
   return position;
@@ -119,6 +126,10 @@ function syncPlayers(t) {
     media.hidden = false;
     const want = t - player.track.start;
     const drift = media.currentTime - want;
+    if (exhausted(player, t)) {
+      if (!media.paused) media.pause();
+      continue;
+    }
     if (!playing) {
       if (!media.paused) media.pause();
       if (Math.abs(drift) > 0.05) media.currentTime = want;
