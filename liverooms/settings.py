@@ -379,3 +379,10 @@ LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10, minimum=1
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
 ROOMS_LIVE_PER_HOST = env_int("ROOMS_LIVE_PER_HOST", 1, minimum=1)
 ROOMS_CREATED_PER_HOUR = env_int("ROOMS_CREATED_PER_HOUR", 10, minimum=1)
+
+# --- Replay page (rooms/views_replay.py) -----------------------------------------------------
+
+# Timeline requests (an open replay page polls every few seconds; a 304 costs one too) one client
+# address may make at once, then per minute; past it 429 + Retry-After.
+REPLAY_TIMELINE_BURST = env_int("REPLAY_TIMELINE_BURST", 30, minimum=1)
+REPLAY_TIMELINE_PER_MINUTE = env_int("REPLAY_TIMELINE_PER_MINUTE", 60, minimum=1)

@@ -233,6 +233,50 @@ FR: dict[str, str | tuple[str, str]] = {
     "Reject %(name)s's comment": "Refuser le commentaire de %(name)s",
     "Nothing waiting.": "Rien en attente.",
     "Stop %(name)s moderating": "Retirer %(name)s des modérateurs",
+    # the replay page (rooms/views_replay.py, templates/rooms/replay.html, replay.js)
+    "Replay": "Rediffusion",
+    "Watch the replay": "Regarder la rediffusion",
+    "This replay is private": "Cette rediffusion est privée",
+    "The replay is almost ready": "La rediffusion est presque prête",
+    "There is no replay of this live": "Il n'y a pas de rediffusion de ce live",
+    "Only @%(host)s can watch it.": "Seul @%(host)s peut la regarder.",
+    "It is being put together; reload this page in a few seconds.": (
+        "Elle est en préparation ; rechargez cette page dans quelques secondes."
+    ),
+    "It was not recorded, or the host deleted it.": (
+        "Ce live n'a pas été enregistré, ou son hôte a supprimé la rediffusion."
+    ),
+    "Back to the live's page": "Retour à la page du live",
+    "No comments yet at this point of the live.": "Pas encore de commentaire à ce moment du live.",
+    "Replay controls": "Commandes de la rediffusion",
+    "Play": "Lecture",
+    "Pause": "Pause",
+    "Position in the replay": "Position dans la rediffusion",
+    "Speed": "Vitesse",
+    "%(time)s of %(total)s": "%(time)s sur %(total)s",
+    "Your replay": "Votre rediffusion",
+    "Private: only you can watch it.": "Privée : vous seul pouvez la regarder.",
+    "Public: whoever could watch the live can watch it.": "Publique : qui pouvait regarder le live peut la regarder.",
+    "Make public": "Rendre publique",
+    "Make private": "Rendre privée",
+    "The replay is private.": "La rediffusion est privée.",
+    "The replay is public.": "La rediffusion est publique.",
+    "Delete the replay": "Supprimer la rediffusion",
+    "Delete this replay for everyone? Its files are deleted and cannot be brought back.": (
+        "Supprimer cette rediffusion pour tout le monde ? Ses fichiers seront effacés définitivement."
+    ),
+    "Download": "Télécharger",
+    "The whole live, four tiles in one MP4": "Tout le live, les quatre tuiles dans un MP4",
+    "The four-tile MP4 is being made; it will be here once ready.": (
+        "Le MP4 à quatre tuiles est en préparation ; il sera ici une fois prêt."
+    ),
+    "Seat %(seat)s's original file (from %(start)s s)": (
+        "Fichier original de la place %(seat)s (à partir de %(start)s s)"
+    ),
+    "Your browser did not start the replay; press Play.": (
+        "Votre navigateur n'a pas lancé la rediffusion ; appuyez sur Lecture."
+    ),
+    "This replay is no longer available.": "Cette rediffusion n'est plus disponible.",
 }
 
 HEADER = (

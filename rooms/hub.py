@@ -36,7 +36,7 @@ from comments.reactions import add_to_totals
 from liverooms import layer, metrics
 from liverooms.aio import background
 from liverooms.db import db_async
-from rooms import presence, stats
+from rooms import presence, reaction_seconds, stats
 from rooms.actions import note_present
 from rooms.events import events_after, room_group, to_text
 from rooms.models import Room, Seat
@@ -360,6 +360,7 @@ class RoomHub:
             return
         counts, self._outgoing = dict(self._outgoing), Counter()
         self._reacted.update(counts)
+        reaction_seconds.note(self.room_id, counts)  # the replay's hearts timeline
         await self._layer.group_send(room_group(self.room_id), {"type": "room.reactions", "counts": counts})
         await add_to_totals(room_id=self.room_id, counts=counts)
 
@@ -416,6 +417,7 @@ def _report_presence(
 ) -> None:
     note_present(room_id=room_id, host_id=host_id, user_ids=user_ids)
     stats.record_presence(room_id=room_id, viewer_keys=keys, viewers=peak, reactions=reacted)
+    reaction_seconds.flush(room_id=room_id)
 
 
 class Hubs:

@@ -199,3 +199,19 @@ class RoomViewer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} in {self.room_id}"
+
+
+class ReactionSecond(models.Model):
+    """The reactions sent in a room during one second (the replay's hearts timeline). Hubs add
+    their tallies every few seconds (rooms.reaction_seconds), never one write per heart."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    second = models.DateTimeField()  # the start of that second
+    hearts = models.PositiveIntegerField(default=0)
+    others = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "second"], name="reaction_second_once")]
+
+    def __str__(self) -> str:
+        return f"{self.hearts} hearts in {self.room_id} at {self.second:%H:%M:%S}"
