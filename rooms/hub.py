@@ -30,6 +30,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
 from comments.reactions import add_to_totals
@@ -123,6 +124,11 @@ class RoomHub:
         self._new_keys: set[str] = set()  # viewers who joined since the last report
         self._peak = 0
         self._reacted: Counter[str] = Counter()
+        # The highest viewer count written to the room's figures; a higher one observed (a join,
+        # a seat vacated, the room's total) is written at once, so a live that ends within a
+        # second of its audience arriving still has its peak on the recap.
+        self._recorded_peak = 0
+        self._count_changed = False
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -188,6 +194,7 @@ class RoomHub:
 
     def noticed(self, sock: Viewer) -> None:
         """A viewer joined: count them (and their presence) at the next report."""
+        self._count_changed = True
         if sock.viewer_key not in self._reported_keys:
             self._new_keys.add(sock.viewer_key)
 
@@ -277,6 +284,7 @@ class RoomHub:
         if event == "seat.updated":
             seat = json.loads(text)["seat"]
             self.stage[seat["index"]] = seat["user"]["id"] if seat["user"] else None
+            self._count_changed = True
         frame = Frame(text)
         # Most sockets take the frame at once (no coroutine per socket); the rest are awaited.
         waiting: list[Socket] = []
@@ -332,6 +340,9 @@ class RoomHub:
             ticks += 1
             try:
                 await self._publish_reactions()
+                if self._count_changed:
+                    self._count_changed = False
+                    await self._observe_peak(self.count_viewers())
                 for pending, run in _TICK_WORK:
                     if pending(self.room_id):
                         await db_async(run)(self.room_id)
@@ -382,10 +393,18 @@ class RoomHub:
             self._presence_failing = True
             return
         self._presence_failing = False
-        self._peak = max(self._peak, total)
+        await self._observe_peak(total)
         if total != self.viewers:
             self.viewers = total
             await self._broadcast({"type": "viewers", "count": total})
+
+    async def _observe_peak(self, count: int) -> None:
+        """A viewer count seen (this process's, or the room's total): a new high goes to the
+        room's figures now, not at the next report (which a room that ended skips)."""
+        self._peak = max(self._peak, count)
+        if count > self._recorded_peak:
+            self._recorded_peak = count
+            await db_async(stats.record_peak)(room_id=self.room_id, viewers=count)
 
     async def _catch_up(self) -> None:
         """Deliver stored events the channel layer never brought (a lost last message)."""
@@ -445,9 +464,9 @@ class Hubs:
     def _admit(self, hub: RoomHub | None, sock: Viewer) -> None:
         """Refuse a viewer past the per-process or the per-address cap (before any hub is made)."""
         if sum(len(h.sockets) for h in self._hubs.values()) >= settings.ROOM_SOCKETS_PER_PROCESS:
-            raise TooManySockets("This server is full; try again in a moment.")
+            raise TooManySockets(_("This server is full; try again in a moment."))
         if hub is not None and hub.sockets_from(sock.address) >= settings.ROOM_SOCKETS_PER_ADDRESS:
-            raise TooManySockets("Too many connections to this live from your address.")
+            raise TooManySockets(_("Too many connections to this live from your address."))
 
     def get(self, room_id: int) -> RoomHub | None:
         """The room's hub in this process, if any socket here watches the room."""

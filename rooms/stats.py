@@ -1,8 +1,9 @@
 """A room's audience figures: peak and unique viewers, comments, reactions.
 
 Nothing here runs per message. Each process's hub hands over what it saw every few seconds
-(`record_presence`: one batch of writes), and a Celery task counts the rest (`refresh`), which
-also announces a new viewer peak to webhooks.
+(`record_presence`: one batch of writes) and a new viewer high as soon as it sees one
+(`record_peak`), and a Celery task counts the rest (`refresh`), which also announces a new viewer
+peak to webhooks.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def record_presence(*, room_id: int, viewer_keys: Iterable[str], viewers: int, r
         RoomStats.objects.filter(room_id=room_id).update(
             hearts=F("hearts") + hearts, other_reactions=F("other_reactions") + others
         )
+
+
+def record_peak(*, room_id: int, viewers: int) -> None:
+    """The room's viewer count was seen at `viewers`: raise its peak if that is higher."""
+    if viewers and not RoomStats.objects.filter(room_id=room_id, peak_viewers__lt=viewers).update(peak_viewers=viewers):
+        RoomStats.objects.get_or_create(room_id=room_id, defaults={"peak_viewers": viewers})
 
 
 def refresh(*, room_id: int) -> RoomStats:

@@ -36,13 +36,19 @@ def create(request: HttpRequest) -> HttpResponse:
             url = reverse("rooms:detail", kwargs={"slug": error.room.slug})
             form.add_error(
                 "title",
-                format_html('{} <a href="{}">Go back to it</a>, or end it there first.', error.message, url),
+                format_html(
+                    _('{message} <a href="{url}">Go back to it</a>, or end it there first.'),
+                    message=error.message,
+                    url=url,
+                ),
             )
             status = 409
         except ActionError as error:
             if error.code == "rate_limited":
                 retry = error.fields["retry_after"]
-                form.add_error("title", f"{error.message} Try again {in_words(retry)}.")
+                form.add_error(
+                    "title", _("%(reason)s Try again %(when)s.") % {"reason": error.message, "when": in_words(retry)}
+                )
                 status = 429
             else:
                 form.add_error("title", error.message)
