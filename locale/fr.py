@@ -241,6 +241,7 @@ FR: dict[str, str | tuple[str, str]] = {
     "You are already live in “%(title)s”.": "Vous êtes déjà en live dans « %(title)s ».",
     "You have started too many lives in a short time.": "Vous avez lancé trop de lives en peu de temps.",
     "You are doing that too fast; wait a moment.": "Vous allez trop vite ; attendez un instant.",
+    "This server takes no reactions.": "Ce serveur ne prend pas de réactions.",
     '{message} <a href="{url}">Go back to it</a>, or end it there first.': (
         '{message} <a href="{url}">Y retourner</a>, ou le terminer d\'abord.'
     ),

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from comments.reactions import check_kind
 from liverooms.adapters import channels_asgi
 from liverooms.clients import scope_key
 from liverooms.db import db_async
@@ -28,6 +27,7 @@ from rooms.models import Room
 from rooms.protocol import FrameError, parse_frame
 from rooms.snapshot import room_state
 from rooms.stats import viewer_key
+from rooms.tally import check_reaction
 from rooms.throttle import TooManySockets
 from rooms.wire import DirectSocket, Frame
 
@@ -202,7 +202,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_text(to_text({"type": "ack", "ref": frame.ref, **extra}))
 
     def _react(self, hub: RoomHub, kind: str) -> None:
-        check_kind(kind)
+        check_reaction(kind)
         if hub.ended:
             raise ActionError("room_ended", _("This live has ended."))
         wait = self._reactions.wait()

@@ -33,7 +33,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from comments.reactions import add_to_totals
 from liverooms import layer
 from liverooms.aio import background
 from liverooms.db import db_async
@@ -41,6 +40,7 @@ from rooms import presence, stats
 from rooms.actions import note_present
 from rooms.events import events_after, room_group, to_text
 from rooms.models import Room, Seat
+from rooms.tally import add_to_totals
 from rooms.throttle import TooManySockets
 from rooms.wire import Frame
 
