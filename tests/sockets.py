@@ -78,6 +78,13 @@ class Peer:
         await self.communicator.disconnect()
 
 
+async def until(tab: Peer, kind: str, wait: float = 3) -> dict[str, Any]:
+    """The next `kind` frame, past any others the tab receives meanwhile."""
+    while (frame := await tab.recv(wait=wait))["type"] != kind:
+        pass
+    return frame
+
+
 async def join(
     room: Room,
     user: User | None = None,
