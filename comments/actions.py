@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from comments import review as review_module
 from comments.frames import comment_data, redacted_comment
@@ -43,8 +44,8 @@ def is_banned(*, user: User, room: Room) -> bool:
 def banned_error(ban: Ban) -> ActionError:
     """`banned`, with `until` for a timeout (docs/protocol.md)."""
     if ban.until is None:
-        return ActionError("banned", "You are not allowed to comment.")
-    return ActionError("banned", "You are timed out of this live's comments.", until=ban.until.isoformat())
+        return ActionError("banned", _("You are not allowed to comment."))
+    return ActionError("banned", _("You are timed out of this live's comments."), until=ban.until.isoformat())
 
 
 def matching_word(*, text: str, room: Room) -> BlockedWord | None:
@@ -94,9 +95,9 @@ def clean_comment_text(text: str) -> str:
     """The comment as it is stored (comments.text.normalise); refuses empty and too long ones."""
     text = normalise(text)
     if not text:
-        raise ActionError("bad_request", "A comment cannot be empty.")
+        raise ActionError("bad_request", _("A comment cannot be empty."))
     if len(text) > COMMENT_MAX:
-        raise ActionError("too_long", f"A comment is at most {COMMENT_MAX} characters.")
+        raise ActionError("too_long", _("A comment is at most %(max)d characters.") % {"max": COMMENT_MAX})
     return text
 
 
@@ -113,28 +114,30 @@ def post_comment(*, room: Room, author: User | AnonymousUser, text: str, ref: st
     A frame `ref` the author already used here within RETRY_WINDOW is a retry: it returns the
     comment posted then and stores nothing new."""
     if isinstance(author, AnonymousUser) or not author.is_authenticated:
-        raise ActionError("unauthenticated", "Log in to comment.")
+        raise ActionError("unauthenticated", _("Log in to comment."))
     text = clean_comment_text(text)
     if (earlier := _posted_before(room=room, author=author, ref=ref)) is not None:
         return earlier
     # The token is taken before the room is locked: the rate limiter is a network call.
     if wait := comment_token_wait(user=author, room=room):
-        raise rate_limited("You are commenting too fast; wait a moment.", wait=wait)
+        raise rate_limited(_("You are commenting too fast; wait a moment."), wait=wait)
     with transaction.atomic():
         locked = Room.objects.select_for_update().get(pk=room.pk)
         if (earlier := _posted_before(room=locked, author=author, ref=ref)) is not None:
             return earlier  # the same retry, racing on another socket
         if not locked.is_live:
-            raise ActionError("room_ended", "This live has ended.")
+            raise ActionError("room_ended", _("This live has ended."))
         if not locked.comments_enabled:
-            raise ActionError("comments_off", "Comments are turned off in this live.")
+            raise ActionError("comments_off", _("Comments are turned off in this live."))
         if (ban := active_ban(user=author, room=locked)) is not None:
             raise banned_error(ban)
         if wait := slow_mode_wait(user=author, room=locked):
-            raise rate_limited(f"Slow mode: one comment every {hotline_slow_mode(locked)} s.", wait=wait)
+            raise rate_limited(
+                _("Slow mode: one comment every %(seconds)d s.") % {"seconds": hotline_slow_mode(locked)}, wait=wait
+            )
         word = matching_word(text=text, room=locked)
         if word is not None and word.action == BlockedWord.Action.REFUSE:
-            raise ActionError("forbidden", "Your comment contains a word that is not allowed here.")
+            raise ActionError("forbidden", _("Your comment contains a word that is not allowed here."))
         held = word is not None  # a "hold" word: the host or a moderator decides
         review = Comment.Review.HELD if held else Comment.Review.NONE
         comment = Comment.objects.create(room=locked, author=author, text=text, client_ref=ref or "", review=review)

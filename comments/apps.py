@@ -8,10 +8,19 @@ class CommentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from comments import questions
+        """Plug the comment app (comments, reactions, Q&A, moderation in the room) into the room:
+        rooms owns the socket, its snapshot, stream, hub and pages, and imports no app of ours."""
+        from comments import figures, pages, questions, reactions, state
         from comments.actions import subject_of
+        from comments.handlers import HANDLERS, WITH_REF
+        from comments.moderators import is_moderator
         from rooms.events import register_subject
+        from rooms.handlers import register_handler
         from rooms.hub import register_tick
+        from rooms.pages import register_page, register_recap
+        from rooms.snapshot import register_moderator_check, register_state
+        from rooms.stats import register_figures
+        from rooms.tally import register_reactions
 
         # What a removal or a dismissal redacts (rooms.events.redact): a comment's
         # `comment.created` and the `room.updated` that pinned it; a question's `question.created`
@@ -21,6 +30,15 @@ class CommentsConfig(AppConfig):
         register_subject("question.created", lambda fields: questions.subject_of(int(fields["question"]["id"])))
         register_subject("question.spotlighted", _spotlight_subject)
         register_tick(questions.flush_votes, pending=questions.votes_pending)
+        # The socket's frames, its snapshot, reactions, the pages and the room's figures.
+        for frame_type, handler in HANDLERS.items():
+            register_handler(frame_type, handler, with_ref=frame_type in WITH_REF)
+        register_state(state.add_to_state)
+        register_moderator_check(lambda user, room: is_moderator(user=user, room=room))
+        register_reactions(check=reactions.check_kind, add_to_totals=reactions.add_to_totals)
+        register_page(pages.room_page)
+        register_recap(pages.recap)
+        register_figures(figures.count)
 
 
 def _comment_id(fields: dict[str, Any]) -> int:

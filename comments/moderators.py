@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from comments import actions
 from comments.models import Ban, Comment, RoomModerator
@@ -42,16 +43,16 @@ def can_moderate(*, user: AnyUser, room: Room) -> bool:
 def require_moderator(*, user: AnyUser, room: Room) -> User:
     moderator = require_user(user)
     if not can_moderate(user=moderator, room=room):
-        raise ActionError("forbidden", "Only the host or a moderator can do that.")
+        raise ActionError("forbidden", _("Only the host or a moderator can do that."))
     return moderator
 
 
 def require_may_moderate(*, by: User, target: User, room: Room) -> None:
     """The host moderates anyone but themselves; a moderator, anyone but the host and moderators."""
     if target.pk == room.host_id:
-        raise ActionError("forbidden", "The host cannot be moderated in their own live.")
+        raise ActionError("forbidden", _("The host cannot be moderated in their own live."))
     if by.pk != room.host_id and is_moderator(user=target, room=room):
-        raise ActionError("forbidden", "A moderator cannot moderate another moderator.")
+        raise ActionError("forbidden", _("A moderator cannot moderate another moderator."))
 
 
 def moderators_data(room: Room) -> list[dict[str, Any]]:
@@ -66,15 +67,15 @@ def set_moderator(*, room: Room, user: AnyUser, username: str, on: bool) -> None
         require_host(locked, host)
         target = User.objects.filter(username=username).first()
         if target is None:
-            raise ActionError("not_found", f"There is no user {username[:40]!r}.")
+            raise ActionError("not_found", _("There is no user %(name)r.") % {"name": username[:40]})
         if target.pk == locked.host_id:
-            raise ActionError("bad_request", "You moderate your own live already.")
+            raise ActionError("bad_request", _("You moderate your own live already."))
         named = RoomModerator.objects.filter(room=locked, user=target)
         if on == named.exists():
             return
         if on:
             if RoomModerator.objects.filter(room=locked).count() >= MAX_PER_ROOM:
-                raise ActionError("forbidden", f"A live has at most {MAX_PER_ROOM} moderators.")
+                raise ActionError("forbidden", _("A live has at most %(max)d moderators.") % {"max": MAX_PER_ROOM})
             RoomModerator.objects.create(room=locked, user=target)
         else:
             named.delete()
@@ -86,7 +87,7 @@ def remove(*, room: Room, user: AnyUser, comment_id: int) -> None:
     moderator = require_moderator(user=user, room=room)
     comment = Comment.objects.select_related("author").filter(room=room, pk=comment_id).first()
     if comment is None or comment.is_removed or not comment.is_published:
-        raise ActionError("not_found", "There is no such comment.")  # a held one is rejected instead
+        raise ActionError("not_found", _("There is no such comment."))  # a held one is rejected instead
     require_may_moderate(by=moderator, target=comment.author, room=room)
     actions.remove_comment(comment=comment, by=moderator)
 
@@ -96,18 +97,23 @@ def timeout(*, room: Room, user: AnyUser, username: str, seconds: int) -> dateti
     timeout (0). A timeout is a ban with an end; a ban for good stays as it is. Returns the end."""
     moderator = require_moderator(user=user, room=room)
     if seconds != 0 and not TIMEOUT_MIN <= seconds <= TIMEOUT_MAX:
-        raise ActionError("bad_request", f"A timeout lasts {TIMEOUT_MIN} s to {TIMEOUT_MAX} s (0 lifts it).")
+        raise ActionError(
+            "bad_request",
+            _("A timeout lasts %(min)d s to %(max)d s (0 lifts it).") % {"min": TIMEOUT_MIN, "max": TIMEOUT_MAX},
+        )
     target = User.objects.filter(username=username).first()
     if target is None:
-        raise ActionError("not_found", f"There is no user {username[:40]!r}.")
+        raise ActionError("not_found", _("There is no user %(name)r.") % {"name": username[:40]})
     require_may_moderate(by=moderator, target=target, room=room)
     until = timezone.now() + timedelta(seconds=seconds) if seconds else None
     with transaction.atomic():
         ban = Ban.objects.select_for_update().filter(user=target, room=room).first()
         if ban is not None and ban.until is None and until is not None:
-            raise ActionError("bad_request", f"{username} is banned from this live for good already.")
+            raise ActionError(
+                "bad_request", _("%(name)s is banned from this live for good already.") % {"name": username}
+            )
         if until is None:
-            lifted, _ = Ban.objects.filter(user=target, room=room, until__isnull=False).delete()
+            lifted = Ban.objects.filter(user=target, room=room, until__isnull=False).delete()[0]
             if not lifted:
                 # No timeout to lift (never given, over, or a ban for good, which stays): nothing
                 # changes, so nobody is told (their page must not think a ban for good was lifted).

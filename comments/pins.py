@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.utils.translation import gettext as _
 
 from comments.frames import comment_data
 from comments.models import Comment, Hotline
@@ -22,13 +23,13 @@ def pin(*, room: Room, user: User | AnonymousUser, comment_id: int | None) -> No
         from comments.moderators import can_moderate  # (moderators -> actions -> pins)
 
         if not can_moderate(user=moderator, room=locked):
-            raise ActionError("forbidden", "Only the host or a moderator can pin a comment.")
+            raise ActionError("forbidden", _("Only the host or a moderator can pin a comment."))
         comment = None
         if comment_id is not None:
             comment = Comment.objects.select_related("author").filter(room=locked, pk=comment_id).first()
             if comment is None or comment.is_removed or not comment.is_published:
-                raise ActionError("not_found", "There is no such comment.")
-        hotline, _ = Hotline.objects.get_or_create(room=locked)
+                raise ActionError("not_found", _("There is no such comment."))
+        hotline, _created = Hotline.objects.get_or_create(room=locked)
         if hotline.pinned_id == (comment.pk if comment else None):
             return
         hotline.pinned = comment

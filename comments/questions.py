@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from comments.actions import blocked_word_in, comment_token_wait, is_banned
 from comments.frames import question_data, redacted_question
@@ -37,16 +38,16 @@ def subject_of(question_id: int) -> str:
 
 
 def hotline_of(room: Room) -> Hotline:
-    hotline, _ = Hotline.objects.get_or_create(room=room)
+    hotline, _created = Hotline.objects.get_or_create(room=room)
     return hotline
 
 
 def _open_question(room: Room, question_id: int) -> Question:
     question = Question.objects.select_related("author").filter(room=room, pk=question_id).first()
     if question is None:
-        raise ActionError("not_found", "There is no such question.")
+        raise ActionError("not_found", _("There is no such question."))
     if not question.is_open:
-        raise ActionError("bad_request", "That question is closed.")
+        raise ActionError("bad_request", _("That question is closed."))
     return question
 
 
@@ -68,22 +69,22 @@ def ask(*, room: Room, user: AnyUser, text: str) -> Question:
     asker = require_user(user)
     text = normalise(text)
     if not text:
-        raise ActionError("bad_request", "A question cannot be empty.")
+        raise ActionError("bad_request", _("A question cannot be empty."))
     if len(text) > QUESTION_MAX:
-        raise ActionError("too_long", f"A question is at most {QUESTION_MAX} characters.")
+        raise ActionError("too_long", _("A question is at most %(max)d characters.") % {"max": QUESTION_MAX})
     if wait := comment_token_wait(user=asker, room=room):
-        raise rate_limited("You are asking too fast; wait a moment.", wait=wait)
+        raise rate_limited(_("You are asking too fast; wait a moment."), wait=wait)
     with locked_live_room(room) as locked:
         if not hotline_of(locked).qa_enabled:
-            raise ActionError("forbidden", "Questions are turned off in this live.")
+            raise ActionError("forbidden", _("Questions are turned off in this live."))
         if locked.seats.filter(user=asker).exists():
-            raise ActionError("forbidden", "You are on the stage: answer, don't ask.")
+            raise ActionError("forbidden", _("You are on the stage: answer, don't ask."))
         if is_banned(user=asker, room=locked):
-            raise ActionError("banned", "You are not allowed to ask here.")
+            raise ActionError("banned", _("You are not allowed to ask here."))
         if blocked_word_in(text=text, room=locked):
-            raise ActionError("forbidden", "Your question contains a word that is not allowed here.")
+            raise ActionError("forbidden", _("Your question contains a word that is not allowed here."))
         if Question.objects.filter(room=locked, author=asker, status=Question.Status.OPEN).exists():
-            raise ActionError("forbidden", "You have a question waiting already; ask again once it is answered.")
+            raise ActionError("forbidden", _("You have a question waiting already; ask again once it is answered."))
         question = Question.objects.create(room=locked, author=asker, text=text)
         append_event(locked, "question.created", {"question": question_data(question)})
     return question
@@ -168,7 +169,7 @@ def dismiss(*, room: Room, user: AnyUser, question_id: int) -> None:
     moderator = require_user(user)
     with locked_live_room(room) as locked:
         if not can_moderate(user=moderator, room=locked):
-            raise ActionError("forbidden", "Only the host or a moderator can dismiss a question.")
+            raise ActionError("forbidden", _("Only the host or a moderator can dismiss a question."))
         _close(locked, _open_question(locked, question_id), how=Question.Status.DISMISSED, by=moderator)
 
 

@@ -15,6 +15,7 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from liverooms.errors import ActionError
 
@@ -25,7 +26,10 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] =
 
 def check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise ActionError("bad_request", f"Unknown reaction {kind[:40]!r}; use one of {', '.join(KINDS)}.")
+        raise ActionError(
+            "bad_request",
+            _("Unknown reaction %(kind)r; use one of %(kinds)s.") % {"kind": kind[:40], "kinds": ", ".join(KINDS)},
+        )
     return kind
 
 

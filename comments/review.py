@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from comments.frames import comment_data
 from comments.models import Comment, RoomModerator
@@ -47,7 +48,7 @@ def held_in(room: Room) -> list[Comment]:
 def _held(room: Room, comment_id: int) -> Comment:
     comment = Comment.objects.select_for_update().filter(room=room, pk=comment_id).first()
     if comment is None or comment.review != Comment.Review.HELD or comment.is_removed:
-        raise ActionError("not_found", "There is no such comment waiting for review.")
+        raise ActionError("not_found", _("There is no such comment waiting for review."))
     return comment
 
 
@@ -56,7 +57,7 @@ def _require_reviewer(user: User | AnonymousUser, room: Room) -> User:
 
     reviewer = require_user(user)
     if not can_moderate(user=reviewer, room=room):
-        raise ActionError("forbidden", "Only the host or a moderator can review comments.")
+        raise ActionError("forbidden", _("Only the host or a moderator can review comments."))
     return reviewer
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.utils.translation import gettext as _
 
 from comments.models import Hotline
 from liverooms.errors import ActionError
@@ -21,16 +22,16 @@ def set_comment_settings(
     (0 to 600 s, 0: off) makes each viewer wait that long between comments (`room.updated`
     {room: {slow_mode}})."""
     if enabled is None and slow_mode is None:
-        raise ActionError("bad_request", "`comments.set` needs `enabled` or `slow_mode`.")
+        raise ActionError("bad_request", _("`comments.set` needs `enabled` or `slow_mode`."))
     if slow_mode is not None and not 0 <= slow_mode <= SLOW_MODE_MAX:
-        raise ActionError("bad_request", f"`slow_mode` is 0 to {SLOW_MODE_MAX} seconds.")
+        raise ActionError("bad_request", _("`slow_mode` is 0 to %(max)d seconds.") % {"max": SLOW_MODE_MAX})
     if enabled is not None:
         rooms.set_comments_enabled(room=room, user=user, enabled=enabled)
     if slow_mode is not None:
         host = require_user(user)
         with locked_live_room(room) as locked:
             require_host(locked, host)
-            hotline, _ = Hotline.objects.get_or_create(room=locked)
+            hotline, _created = Hotline.objects.get_or_create(room=locked)
             if hotline.slow_mode != slow_mode:
                 hotline.slow_mode = slow_mode
                 hotline.save(update_fields=["slow_mode"])

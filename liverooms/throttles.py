@@ -36,6 +36,8 @@ from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from liverooms.clients import client_key
 from liverooms.ratelimit import retry_after, token_wait
@@ -163,11 +165,12 @@ def too_many(request: HttpRequest, *, wait: float, doing: str) -> HttpResponse:
 def in_words(seconds: int) -> str:
     """`in 45 seconds`, `in 3 minutes`, `in about 2 hours`."""
     if seconds < 60:
-        return f"in {seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("in %(count)d second", "in %(count)d seconds", seconds) % {"count": seconds}
     minutes = math.ceil(seconds / 60)
     if minutes < 90:
-        return f"in {minutes} minute{'s' if minutes != 1 else ''}"
-    return f"in about {round(minutes / 60)} hours"
+        return ngettext("in %(count)d minute", "in %(count)d minutes", minutes) % {"count": minutes}
+    hours = round(minutes / 60)
+    return ngettext("in about %(count)d hour", "in about %(count)d hours", hours) % {"count": hours}
 
 
 def throttled_login(view: View) -> View:
@@ -179,13 +182,13 @@ def throttled_login(view: View) -> View:
             return view(request, *args, **kwargs)
         wait = login_address_wait(request)
         if wait:
-            return too_many(request, wait=wait, doing="Logging in from your network")
+            return too_many(request, wait=wait, doing=_("Logging in from your network"))
         username = login_username(request)
         device = known_device(request, username)
         failures = AccountFailures(username, device=device)
         wait = failures.reserve()
         if wait:
-            return too_many(request, wait=wait, doing="Logging in to this account")
+            return too_many(request, wait=wait, doing=_("Logging in to this account"))
         before = request.user
         response = view(request, *args, **kwargs)
         user = request.user

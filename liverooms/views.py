@@ -7,6 +7,7 @@ from django.contrib.auth import login
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from liverooms.forms import SignupForm
@@ -32,7 +33,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         wait = signup_wait(request)
         if wait:
-            return too_many(request, wait=wait, doing="Signing up from your network")
+            return too_many(request, wait=wait, doing=_("Signing up from your network"))
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()

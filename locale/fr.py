@@ -277,6 +277,96 @@ FR: dict[str, str | tuple[str, str]] = {
         "Votre navigateur n'a pas lancé la rediffusion ; appuyez sur Lecture."
     ),
     "This replay is no longer available.": "Cette rediffusion n'est plus disponible.",
+    # server messages: errors a room socket answers (in the socket's language, rooms.language),
+    # the create-room refusals and the throttle pages (#13)
+    "Log in first.": "Connectez-vous d'abord.",
+    "Only the host can do that.": "Seul l'hôte peut faire ça.",
+    "Give the live a title.": "Donnez un titre au live.",
+    "A title is at most %(max)d characters.": "Un titre fait au plus %(max)d caractères.",
+    "There is no such live.": "Ce live n'existe pas.",
+    "Slow down a little.": "Ralentissez un peu.",
+    "Something went wrong on our side; try again.": "Un problème est survenu de notre côté ; réessayez.",
+    "This server is full; try again in a moment.": "Ce serveur est plein ; réessayez dans un instant.",
+    "Too many connections to this live from your address.": "Trop de connexions à ce live depuis votre adresse.",
+    "You are already live in “%(title)s”.": "Vous êtes déjà en live dans « %(title)s ».",
+    "You have started too many lives in a short time.": "Vous avez lancé trop de lives en peu de temps.",
+    "You are doing that too fast; wait a moment.": "Vous allez trop vite ; attendez un instant.",
+    "This server takes no reactions.": "Ce serveur ne prend pas de réactions.",
+    '{message} <a href="{url}">Go back to it</a>, or end it there first.': (
+        '{message} <a href="{url}">Y retourner</a>, ou le terminer d\'abord.'
+    ),
+    "%(reason)s Try again %(when)s.": "%(reason)s Réessayez %(when)s.",
+    "in %(count)d second": ("dans %(count)d seconde", "dans %(count)d secondes"),
+    "in %(count)d minute": ("dans %(count)d minute", "dans %(count)d minutes"),
+    "in about %(count)d hour": ("dans environ %(count)d heure", "dans environ %(count)d heures"),
+    "Logging in from your network": "La connexion depuis votre réseau",
+    "Logging in to this account": "La connexion à ce compte",
+    "Signing up from your network": "L'inscription depuis votre réseau",
+    "Only the host or a moderator can do that.": "Seuls l'hôte et les modérateurs peuvent faire ça.",
+    "The host cannot be moderated in their own live.": "L'hôte ne peut pas être modéré dans son propre live.",
+    "A moderator cannot moderate another moderator.": "Un modérateur ne peut pas modérer un autre modérateur.",
+    "There is no user %(name)r.": "Il n'y a pas d'utilisateur %(name)r.",
+    "You moderate your own live already.": "Vous modérez déjà votre propre live.",
+    "A live has at most %(max)d moderators.": "Un live a au plus %(max)d modérateurs.",
+    "There is no such comment.": "Ce commentaire n'existe pas.",
+    "A timeout lasts %(min)d s to %(max)d s (0 lifts it).": (
+        "Une suspension dure de %(min)d s à %(max)d s (0 la lève)."
+    ),
+    "%(name)s is banned from this live for good already.": "%(name)s est déjà banni de ce live pour de bon.",
+    "Only the host or a moderator can pin a comment.": (
+        "Seuls l'hôte et les modérateurs peuvent épingler un commentaire."
+    ),
+    "There is no such question.": "Cette question n'existe pas.",
+    "That question is closed.": "Cette question est close.",
+    "A question cannot be empty.": "Une question ne peut pas être vide.",
+    "A question is at most %(max)d characters.": "Une question fait au plus %(max)d caractères.",
+    "You are asking too fast; wait a moment.": "Vous posez des questions trop vite ; attendez un instant.",
+    "Questions are turned off in this live.": "Les questions sont désactivées dans ce live.",
+    "You are on the stage: answer, don't ask.": "Vous êtes sur scène : répondez, ne demandez pas.",
+    "You are not allowed to ask here.": "Vous n'avez pas le droit de poser de questions ici.",
+    "Your question contains a word that is not allowed here.": (
+        "Votre question contient un mot qui n'est pas autorisé ici."
+    ),
+    "You have a question waiting already; ask again once it is answered.": (
+        "Vous avez déjà une question en attente ; posez-en une autre une fois qu'elle aura sa réponse."
+    ),
+    "Only the host or a moderator can dismiss a question.": (
+        "Seuls l'hôte et les modérateurs peuvent écarter une question."
+    ),
+    "Unknown reaction %(kind)r; use one of %(kinds)s.": "Réaction inconnue %(kind)r ; utilisez l'une de : %(kinds)s.",
+    "There is no such comment waiting for review.": "Aucun commentaire de ce type n'attend de validation.",
+    "Only the host or a moderator can review comments.": (
+        "Seuls l'hôte et les modérateurs peuvent valider les commentaires."
+    ),
+    "`comments.set` needs `enabled` or `slow_mode`.": "`comments.set` demande `enabled` ou `slow_mode`.",
+    "`slow_mode` is 0 to %(max)d seconds.": "`slow_mode` va de 0 à %(max)d secondes.",
+    "A comment cannot be empty.": "Un commentaire ne peut pas être vide.",
+    "A comment is at most %(max)d characters.": "Un commentaire fait au plus %(max)d caractères.",
+    "You are commenting too fast; wait a moment.": "Vous commentez trop vite ; attendez un instant.",
+    "Comments are turned off in this live.": "Les commentaires sont désactivés dans ce live.",
+    "Your comment contains a word that is not allowed here.": (
+        "Votre commentaire contient un mot qui n'est pas autorisé ici."
+    ),
+    # Ready for the strings still to be wrapped in gettext in files "lease" owns (rooms/seats.py,
+    # the ban and slow-mode lines of comments/actions.py): see #13's merge note.
+    "You are not allowed to comment.": "Vous n'avez pas le droit de commenter.",
+    "You are timed out of this live's comments.": "Vous êtes suspendu des commentaires de ce live.",
+    "Slow mode: one comment every %(seconds)d s.": "Mode lent : un commentaire toutes les %(seconds)d s.",
+    "You are already on stage.": "Vous êtes déjà sur scène.",
+    "All seats are taken.": "Toutes les places sont prises.",
+    "There is no user called %(name)r.": "Il n'y a pas d'utilisateur nommé %(name)r.",
+    "%(name)s is already on stage.": "%(name)s est déjà sur scène.",
+    "You have no seat offer in this live.": "Vous n'avez pas d'invitation sur scène dans ce live.",
+    "You are not on stage.": "Vous n'êtes pas sur scène.",
+    "The host ends the live instead of leaving.": "L'hôte termine le live au lieu de le quitter.",
+    "Guest seats are 1 to %(max)d.": "Les places d'invités vont de 1 à %(max)d.",
+    "Seat %(index)d is empty.": "La place %(index)d est libre.",
+    "Say `camera`, `mic` or both.": "Indiquez `camera`, `mic` ou les deux.",
+    "Seats are 0 to %(max)d.": "Les places vont de 0 à %(max)d.",
+    "Only the seat's owner can change it.": "Seul l'occupant de la place peut la modifier.",
+    "Only the guest can turn their camera or mic on.": "Seul l'invité peut rallumer sa caméra ou son micro.",
+    "Already on stage.": "Déjà sur scène.",
+    "That seat is taken.": "Cette place est prise.",
 }
 
 HEADER = (

@@ -8,6 +8,7 @@ from typing import Literal
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from liverooms.errors import ActionError
 from rooms.models import HOST_SEAT, Room, Seat
@@ -18,13 +19,13 @@ Role = Literal["host", "guest", "moderator", "viewer", "anonymous"]
 def require_user(user: User | AnonymousUser) -> User:
     """The signed-in user, or `unauthenticated`."""
     if isinstance(user, AnonymousUser) or not user.is_authenticated:
-        raise ActionError("unauthenticated", "Log in first.")
+        raise ActionError("unauthenticated", _("Log in first."))
     return user
 
 
 def require_host(room: Room, user: User) -> None:
     if user.pk != room.host_id:
-        raise ActionError("forbidden", "Only the host can do that.")
+        raise ActionError("forbidden", _("Only the host can do that."))
 
 
 @contextmanager
@@ -33,7 +34,7 @@ def locked_live_room(room: Room) -> Iterator[Room]:
     with transaction.atomic():
         locked = Room.objects.select_for_update().get(pk=room.pk)
         if not locked.is_live:
-            raise ActionError("room_ended", "This live has ended.")
+            raise ActionError("room_ended", _("This live has ended."))
         yield locked
 
 

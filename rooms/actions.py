@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from liverooms.errors import ActionError
 from liverooms.webhooks import outbox
@@ -34,9 +35,9 @@ def new_slug() -> str:
 def clean_title(title: str) -> str:
     title = " ".join(title.split())
     if not title:
-        raise ActionError("bad_request", "Give the live a title.")
+        raise ActionError("bad_request", _("Give the live a title."))
     if len(title) > TITLE_MAX:
-        raise ActionError("too_long", f"A title is at most {TITLE_MAX} characters.")
+        raise ActionError("too_long", _("A title is at most %(max)d characters.") % {"max": TITLE_MAX})
     return title
 
 
@@ -87,7 +88,7 @@ def end_room_as_host(*, room: Room, user: User | AnonymousUser) -> None:
     host = require_user(user)
     require_host(room, host)
     if not end_room(room=room):
-        raise ActionError("room_ended", "This live has ended.")
+        raise ActionError("room_ended", _("This live has ended."))
 
 
 def set_comments_enabled(*, room: Room, user: User | AnonymousUser, enabled: bool) -> Room:

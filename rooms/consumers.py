@@ -11,8 +11,9 @@ from channels import consumer as channels_consumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import DEFAULT_CHANNEL_LAYER
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
-from comments.reactions import check_kind
 from liverooms.adapters import channels_asgi
 from liverooms.clients import scope_key
 from liverooms.db import db_async
@@ -21,10 +22,12 @@ from liverooms.ratelimit import Bucket, retry_after
 from rooms.events import replay, to_text
 from rooms.handlers import handle
 from rooms.hub import RoomHub, hubs
+from rooms.language import socket_language
 from rooms.models import Room
 from rooms.protocol import FrameError, parse_frame
 from rooms.snapshot import room_state
 from rooms.stats import viewer_key
+from rooms.tally import check_reaction
 from rooms.throttle import TooManySockets
 from rooms.wire import DirectSocket, Frame
 
@@ -56,7 +59,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.room = await _room(self.scope["url_route"]["kwargs"]["slug"])
         if self.room is None:
             await self.accept()
-            await self.send_error("not_found", "There is no such live.")
+            await self.send_error("not_found", _("There is no such live."))
             await self.close(code=4404)
             return
         try:
@@ -98,9 +101,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """However the socket's life ends — a disconnect, or an error that ends the consumer
-        without one — it leaves its hub: a dead socket is neither counted nor written to."""
+        without one — it leaves its hub: a dead socket is neither counted nor written to. Everything it
+        says is in its user's language (rooms.language: Django's LocaleMiddleware skips websockets)."""
         try:
-            await super().__call__(scope, receive, send)
+            with translation.override(socket_language(scope)):
+                await super().__call__(scope, receive, send)
         finally:
             if self.room is not None and self.hub is not None:
                 await hubs().leave(self.room.pk, self)
@@ -169,14 +174,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
             frame = parse_frame(text_data)
         except FrameError as error:
             if (wait := self._frames.wait()) and error.code != "too_long":
-                error = FrameError("Slow down a little.", ref=error.ref, code="rate_limited")
+                error = FrameError(_("Slow down a little."), ref=error.ref, code="rate_limited")
                 error.fields["retry_after"] = retry_after(wait)
             await self.send_error(error.code, error.message, error.ref, **error.fields)
             if error.code == "too_long":
                 await self.close(code=1009)
             return
         if wait := self._frames.wait():
-            await self.send_error("rate_limited", "Slow down a little.", frame.ref, retry_after=retry_after(wait))
+            await self.send_error("rate_limited", _("Slow down a little."), frame.ref, retry_after=retry_after(wait))
             return
         try:
             if frame.type == "reaction.send":
@@ -191,18 +196,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
             # A bug or an outage (the database gone) answers this frame; the socket stays open.
             # Actions change state in one transaction, so a failure mid-way has changed nothing.
             logger.exception("room %s: %s failed", self.room_id, frame.type)
-            await self.send_error("internal", "Something went wrong on our side; try again.", frame.ref)
+            await self.send_error("internal", _("Something went wrong on our side; try again."), frame.ref)
             return
         if frame.type != "reaction.send" or frame.ref is not None:
             await self.send_text(to_text({"type": "ack", "ref": frame.ref, **extra}))
 
     def _react(self, hub: RoomHub, kind: str) -> None:
-        check_kind(kind)
+        check_reaction(kind)
         if hub.ended:
-            raise ActionError("room_ended", "This live has ended.")
+            raise ActionError("room_ended", _("This live has ended."))
         wait = self._reactions.wait()
         if wait:
-            raise rate_limited("Slow down a little.", wait=wait)
+            raise rate_limited(_("Slow down a little."), wait=wait)
         hub.add_reaction(kind)
 
     async def send_error(self, code: ErrorCode, message: str, ref: str | None = None, **fields: Any) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from liverooms.errors import ActionError, rate_limited
 from liverooms.ratelimit import token_wait
@@ -36,7 +37,7 @@ class AlreadyLive(ActionError):
     """The host is live as often as they may be; `room` is their newest live room."""
 
     def __init__(self, room: Room) -> None:
-        super().__init__("forbidden", f"You are already live in “{room.title}”.", slug=room.slug)
+        super().__init__("forbidden", _("You are already live in “%(title)s”.") % {"title": room.title}, slug=room.slug)
         self.room = room
 
 
@@ -52,4 +53,4 @@ def check_can_create_room(*, host: User) -> None:
     per_hour = created_per_hour()
     wait = token_wait(f"rooms:create:{host.pk}", capacity=per_hour, per_second=per_hour / HOUR)
     if wait:
-        raise rate_limited("You have started too many lives in a short time.", wait=wait)
+        raise rate_limited(_("You have started too many lives in a short time."), wait=wait)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from liverooms.errors import ActionError
 from rooms.access import locked_live_room, require_host, require_user
@@ -68,9 +69,9 @@ def request_seat(*, room: Room, user: AnyUser) -> None:
     viewer = require_user(user)
     with locked_live_room(room) as locked:
         if locked.seats.filter(user=viewer).exists():
-            raise ActionError("forbidden", "You are already on stage.")
+            raise ActionError("forbidden", gettext("You are already on stage."))
         if _free_guest_seat(locked) is None:
-            raise ActionError("room_full", "All seats are taken.")
+            raise ActionError("room_full", gettext("All seats are taken."))
         SeatRequest.objects.get_or_create(room=locked, user=viewer)
         send_to_user(locked, locked.host_id, {"type": "seat.requested", "user": user_data(viewer)})
 
@@ -82,13 +83,13 @@ def invite(*, room: Room, user: AnyUser, username: str) -> SeatInvite:
         require_host(locked, host)
         guest = User.objects.filter(username=username, is_active=True).first()
         if guest is None:
-            raise ActionError("not_found", f"There is no user called {username!r}.")
+            raise ActionError("not_found", gettext("There is no user called %(name)r.") % {"name": username})
         if locked.seats.filter(user=guest).exists():
-            raise ActionError("forbidden", f"{guest.username} is already on stage.")
+            raise ActionError("forbidden", gettext("%(name)s is already on stage.") % {"name": guest.username})
         offered = set(SeatInvite.objects.filter(room=locked).exclude(user=guest).values_list("index", flat=True))
         free = [s.index for s in locked.seats.filter(user__isnull=True, index__gt=HOST_SEAT).order_by("index")]
         if not free:
-            raise ActionError("room_full", "All seats are taken.")
+            raise ActionError("room_full", gettext("All seats are taken."))
         index = next((i for i in free if i not in offered), free[0])
         offer, _ = SeatInvite.objects.update_or_create(room=locked, user=guest, defaults={"index": index})
         SeatRequest.objects.filter(room=locked, user=guest).delete()
@@ -102,12 +103,12 @@ def accept(*, room: Room, user: AnyUser) -> Seat:
     with locked_live_room(room) as locked:
         offer = SeatInvite.objects.filter(room=locked, user=guest).first()
         if offer is None:
-            raise ActionError("not_found", "You have no seat offer in this live.")
+            raise ActionError("not_found", gettext("You have no seat offer in this live."))
         if locked.seats.filter(user=guest).exists():
-            raise ActionError("forbidden", "You are already on stage.")
+            raise ActionError("forbidden", gettext("You are already on stage."))
         seat = _free_guest_seat(locked, prefer=offer.index)
         if seat is None:
-            raise ActionError("room_full", "All seats are taken.")
+            raise ActionError("room_full", gettext("All seats are taken."))
         return _sit(locked, seat, guest)
 
 
@@ -116,7 +117,7 @@ def decline(*, room: Room, user: AnyUser) -> None:
     with locked_live_room(room) as locked:
         deleted, _ = SeatInvite.objects.filter(room=locked, user=guest).delete()
         if not deleted:
-            raise ActionError("not_found", "You have no seat offer in this live.")
+            raise ActionError("not_found", gettext("You have no seat offer in this live."))
         send_to_user(locked, locked.host_id, {"type": "seat.declined", "user": user_data(guest)})
 
 
@@ -126,9 +127,9 @@ def leave(*, room: Room, user: AnyUser) -> Seat:
     with locked_live_room(room) as locked:
         seat = locked.seats.filter(user=guest).first()
         if seat is None:
-            raise ActionError("forbidden", "You are not on stage.")
+            raise ActionError("forbidden", gettext("You are not on stage."))
         if seat.index == HOST_SEAT:
-            raise ActionError("forbidden", "The host ends the live instead of leaving.")
+            raise ActionError("forbidden", gettext("The host ends the live instead of leaving."))
         return _vacate(locked, seat)
 
 
@@ -138,10 +139,10 @@ def remove(*, room: Room, user: AnyUser, index: int) -> Seat:
     with locked_live_room(room) as locked:
         require_host(locked, host)
         if not HOST_SEAT < index < SEAT_COUNT:
-            raise ActionError("bad_request", f"Guest seats are 1 to {SEAT_COUNT - 1}.")
+            raise ActionError("bad_request", gettext("Guest seats are 1 to %(max)d.") % {"max": SEAT_COUNT - 1})
         seat = locked.seats.get(index=index)
         if seat.user_id is None:
-            raise ActionError("not_found", f"Seat {index} is empty.")
+            raise ActionError("not_found", gettext("Seat %(index)d is empty.") % {"index": index})
         return _vacate(locked, seat)
 
 
@@ -169,23 +170,23 @@ def set_devices(
     """
     actor = require_user(user)
     if camera is None and mic is None:
-        raise ActionError("bad_request", "Say `camera`, `mic` or both.")
+        raise ActionError("bad_request", gettext("Say `camera`, `mic` or both."))
     with locked_live_room(room) as locked:
         if index is None:
             seat = locked.seats.filter(user=actor).first()
             if seat is None:
-                raise ActionError("forbidden", "You are not on stage.")
+                raise ActionError("forbidden", gettext("You are not on stage."))
         else:
             if not 0 <= index < SEAT_COUNT:
-                raise ActionError("bad_request", f"Seats are 0 to {SEAT_COUNT - 1}.")
+                raise ActionError("bad_request", gettext("Seats are 0 to %(max)d.") % {"max": SEAT_COUNT - 1})
             seat = locked.seats.get(index=index)
             if seat.user_id != actor.pk:
                 if actor.pk != locked.host_id:
-                    raise ActionError("forbidden", "Only the seat's owner can change it.")
+                    raise ActionError("forbidden", gettext("Only the seat's owner can change it."))
                 if seat.user_id is None:
-                    raise ActionError("not_found", f"Seat {index} is empty.")
+                    raise ActionError("not_found", gettext("Seat %(index)d is empty.") % {"index": index})
                 if camera is True or mic is True:
-                    raise ActionError("forbidden", "Only the guest can turn their camera or mic on.")
+                    raise ActionError("forbidden", gettext("Only the guest can turn their camera or mic on."))
         wanted = {field: value for field, value in (("camera", camera), ("mic", mic)) if value is not None}
         if all(getattr(seat, field) == value for field, value in wanted.items()):
             return seat  # already so: nothing to publish
@@ -199,7 +200,7 @@ def seat_user(*, room: Room, user: User, index: int) -> Seat:
     """Put `user` straight on the empty guest seat `index` (the demo data; the host's invite
     otherwise goes through `invite` and the guest's `accept`)."""
     if not HOST_SEAT < index < SEAT_COUNT:
-        raise ActionError("bad_request", f"Guest seats are 1 to {SEAT_COUNT - 1}.")
+        raise ActionError("bad_request", gettext("Guest seats are 1 to %(max)d.") % {"max": SEAT_COUNT - 1})
     with locked_live_room(room) as locked:
         if locked.seats.filter(user=user).exists():
             raise ActionError("forbidden", "Already on stage.")
@@ -287,7 +288,7 @@ def rotate_publish_token(*, room: Room, user: AnyUser) -> tuple[Seat, str | None
     with locked_live_room(room) as locked:
         seat = locked.seats.filter(user=holder).first()
         if seat is None:
-            raise ActionError("forbidden", "You are not on stage.")
+            raise ActionError("forbidden", gettext("You are not on stage."))
         old = seat.publish_token
         seat.publish_token = new_publish_token()
         seat.save(update_fields=["publish_token"])

@@ -1,31 +1,49 @@
-"""`room.state`: everything a socket needs to draw the room, consistent with one `seq`."""
+"""`room.state`: everything a socket needs to draw the room, consistent with one `seq`.
+
+The room's part (the room, its seats, who you are) is read here; other apps add theirs
+(comments, questions, reactions, the pinned comment, who moderates) through `register_state`,
+and say who moderates a room through `register_moderator_check`, from their AppConfig.ready, so
+rooms imports none of them. Each part runs inside the same read (and the same transaction, when
+the read takes the room's lock)."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
-from comments.actions import active_ban
-from comments.frames import comment_data, question_data
-from comments.models import VISIBLE, Comment, Hotline, QuestionVote
-from comments.moderators import is_moderator, moderators_data
-from comments.questions import open_questions
-from comments.reactions import reaction_totals
-from comments.review import HELD_SHOWN, held_in
 from rooms.access import role_in
 from rooms.frames import room_data, seat_data, user_data
 from rooms.models import Room, SeatInvite, SeatRequest
 
-RECENT_COMMENTS = 50
-
-
 READ_TRIES = 3
 
+AnyUser = User | AnonymousUser
+# (room, user, state): add this app's fields to `state` (its `room` and `you` too); `state["you"]["role"]` is set.
+StatePart = Callable[[Room, AnyUser, dict[str, Any]], None]
+ModeratorCheck = Callable[[AnyUser, Room], bool]
 
-def room_state(*, room_id: int, user: User | AnonymousUser, viewers: int) -> dict[str, Any]:
+_PARTS: list[StatePart] = []
+_MODERATOR_CHECKS: list[ModeratorCheck] = []
+
+
+def register_state(part: StatePart) -> None:
+    _PARTS.append(part)
+
+
+def register_moderator_check(check: ModeratorCheck) -> None:
+    """`check(user, room)`: whether the user moderates the room (`you.role` `moderator`)."""
+    _MODERATOR_CHECKS.append(check)
+
+
+def is_moderator(user: AnyUser, room: Room) -> bool:
+    return user.is_authenticated and any(check(user, room) for check in _MODERATOR_CHECKS)
+
+
+def room_state(*, room_id: int, user: AnyUser, viewers: int) -> dict[str, Any]:
     """The snapshot frame, consistent with the `seq` it names.
 
     A join does not take the room's write lock (a flood of joins would queue every commenter
@@ -40,20 +58,15 @@ def room_state(*, room_id: int, user: User | AnonymousUser, viewers: int) -> dic
     return _read(room_id=room_id, user=user, viewers=viewers, lock=True)
 
 
-def _read(*, room_id: int, user: User | AnonymousUser, viewers: int, lock: bool) -> dict[str, Any]:
+def _read(*, room_id: int, user: AnyUser, viewers: int, lock: bool) -> dict[str, Any]:
     with transaction.atomic() if lock else contextlib.nullcontext():
         rooms = Room.objects.select_for_update() if lock else Room.objects.all()
         room = rooms.select_related("host").get(pk=room_id)
         seats = list(room.seats.select_related("user").order_by("index"))
-        recent = list(
-            Comment.objects.filter(VISIBLE, room=room)
-            .select_related("author")
-            .order_by("-created_at", "-id")[:RECENT_COMMENTS]
-        )
         mine = next((s for s in seats if user.is_authenticated and s.user_id == user.pk), None)
         you: dict[str, Any] = {
             "user": user_data(user) if isinstance(user, User) else None,
-            "role": role_in(room, user, mine, moderator=is_moderator(user=user, room=room)),
+            "role": role_in(room, user, mine, moderator=is_moderator(user, room)),
             "seat": mine.index if mine else None,
         }
         if mine is not None:
@@ -65,38 +78,14 @@ def _read(*, room_id: int, user: User | AnonymousUser, viewers: int, lock: bool)
         elif user.is_authenticated:
             offer = SeatInvite.objects.filter(room=room, user_id=user.pk).first()
             you["offer"] = offer.index if offer else None
-        hotline = Hotline.objects.filter(room=room).select_related("pinned__author", "spotlight__author").first()
-        queue = open_questions(room)
-        reviews = you["role"] in ("host", "moderator") or (user.is_authenticated and is_moderator(user=user, room=room))
-        held = [comment_data(c) for c in held_in(room)] if reviews else None
-        if isinstance(user, User):  # your own comments waiting for review ("pending review" on the page)
-            mine_held = Comment.objects.filter(room=room, author=user, review=Comment.Review.HELD, removed_at=None)
-            you["held"] = [comment_data(c) for c in mine_held.order_by("created_at")[:HELD_SHOWN]]
-        if isinstance(user, User) and (ban := active_ban(user=user, room=room)) is not None:
-            you["banned_until"] = ban.until.isoformat() if ban.until else None  # None: for good
-        if user.is_authenticated:
-            you["votes"] = sorted(
-                QuestionVote.objects.filter(user_id=user.pk, question__in=queue).values_list("question_id", flat=True)
-            )
-        pinned = hotline.pinned if hotline and hotline.pinned and not hotline.pinned.is_removed else None
-        spotlight = hotline.spotlight if hotline and hotline.spotlight and hotline.spotlight.is_open else None
-        return {
+        state: dict[str, Any] = {
             "type": "room.state",
             "seq": room.last_seq,
-            "room": {
-                **room_data(room),
-                "host": user_data(room.host),
-                "qa_enabled": hotline.qa_enabled if hotline else True,
-                "pinned": comment_data(pinned) if pinned else None,
-                "slow_mode": hotline.slow_mode if hotline else 0,
-                "moderators": moderators_data(room),
-            },
+            "room": {**room_data(room), "host": user_data(room.host)},
             "seats": [seat_data(seat) for seat in seats],
             "viewers": viewers,
             "you": you,
-            "comments": [comment_data(c) for c in reversed(recent)],
-            "reactions": reaction_totals(room_id=room.pk),
-            "questions": [question_data(q) for q in queue],
-            "spotlight": question_data(spotlight) if spotlight else None,
-            **({"held": held} if held is not None else {}),
         }
+        for part in _PARTS:
+            part(room, user, state)
+        return state

@@ -1,23 +1,32 @@
 """A room's audience figures: peak and unique viewers, comments, reactions.
 
 Nothing here runs per message. Each process's hub hands over what it saw every few seconds
-(`record_presence`: one batch of writes), and a Celery task counts the rest (`refresh`), which
-also announces a new viewer peak to webhooks.
+(`record_presence`: one batch of writes) and a new viewer high as soon as it sees one
+(`record_peak`), and a Celery task counts the rest (`refresh`), which also announces a new viewer
+peak to webhooks.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from comments.models import Comment, Question, QuestionVote
 from liverooms.webhooks import outbox
 from rooms.frames import room_data
 from rooms.models import Room, RoomStats, RoomViewer
+
+# Other apps' figures of a room, counted by `refresh`: (room_id) -> {RoomStats field: value}
+# (comments: comments, removals, questions, votes). Registered from their AppConfig.ready.
+Figures = Callable[[int], dict[str, int]]
+_FIGURES: list[Figures] = []
+
+
+def register_figures(count: Figures) -> None:
+    _FIGURES.append(count)
 
 
 def viewer_key(*, user_id: int | None, session_key: str | None, client: str) -> str:
@@ -48,33 +57,24 @@ def record_presence(*, room_id: int, viewer_keys: Iterable[str], viewers: int, r
         )
 
 
+def record_peak(*, room_id: int, viewers: int) -> None:
+    """The room's viewer count was seen at `viewers`: raise its peak if that is higher."""
+    if viewers and not RoomStats.objects.filter(room_id=room_id, peak_viewers__lt=viewers).update(peak_viewers=viewers):
+        RoomStats.objects.get_or_create(room_id=room_id, defaults={"peak_viewers": viewers})
+
+
 def refresh(*, room_id: int) -> RoomStats:
     """Count what is cheaper to count than to track (comments, unique viewers), and announce a
     viewer peak that rose since the last announcement."""
     stats, _ = RoomStats.objects.get_or_create(room_id=room_id)
-    counts = Comment.objects.filter(room_id=room_id).aggregate(
-        total=Count("id"), removed=Count("id", filter=Q(removed_at__isnull=False))
-    )
-    stats.comments = counts["total"]
-    stats.removed_comments = counts["removed"]
-    asked = Question.objects.filter(room_id=room_id).aggregate(
-        total=Count("id"), answered=Count("id", filter=Q(status=Question.Status.ANSWERED))
-    )
-    stats.questions, stats.answered_questions = asked["total"], asked["answered"]
-    stats.question_votes = QuestionVote.objects.filter(question__room_id=room_id).count()
+    figures: dict[str, int] = {}
+    for count in _FIGURES:
+        figures.update(count(room_id))
+    for field, value in figures.items():
+        setattr(stats, field, value)
     stats.unique_viewers = RoomViewer.objects.filter(room_id=room_id).count()
     stats.refreshed_at = timezone.now()
-    stats.save(
-        update_fields=[
-            "comments",
-            "removed_comments",
-            "questions",
-            "answered_questions",
-            "question_votes",
-            "unique_viewers",
-            "refreshed_at",
-        ]
-    )
+    stats.save(update_fields=[*figures, "unique_viewers", "refreshed_at"])
     _announce_peak(room_id)
     stats.refresh_from_db()
     return stats

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
+from django.utils.translation import gettext as _
 
 from liverooms.errors import ActionError, rate_limited
 from liverooms.ratelimit import retry_after, token_wait
@@ -31,7 +32,7 @@ def take_action_token(*, room: Room, user: User | AnonymousUser) -> None:
         else (settings.ACTION_BURST, settings.ACTIONS_PER_MINUTE)
     )
     if wait := token_wait(f"action:{room.pk}:{user.pk}", capacity=burst, per_second=per_minute / 60):
-        raise rate_limited("You are doing that too fast; wait a moment.", wait=wait)
+        raise rate_limited(_("You are doing that too fast; wait a moment."), wait=wait)
 
 
 class TooManySockets(ActionError):

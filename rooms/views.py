@@ -10,15 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from comments.models import VISIBLE, Comment
 from liverooms.errors import ActionError
 from liverooms.throttles import in_words
 from rooms import actions, limits
 from rooms.forms import GoLiveForm
 from rooms.models import Room, RoomStats
+from rooms.pages import page_parts, recap_parts
 from rooms.queries import live_rooms
-
-RECENT_COMMENTS = 50
 
 
 @require_POST
@@ -36,13 +34,19 @@ def create(request: HttpRequest) -> HttpResponse:
             url = reverse("rooms:detail", kwargs={"slug": error.room.slug})
             form.add_error(
                 "title",
-                format_html('{} <a href="{}">Go back to it</a>, or end it there first.', error.message, url),
+                format_html(
+                    _('{message} <a href="{url}">Go back to it</a>, or end it there first.'),
+                    message=error.message,
+                    url=url,
+                ),
             )
             status = 409
         except ActionError as error:
             if error.code == "rate_limited":
                 retry = error.fields["retry_after"]
-                form.add_error("title", f"{error.message} Try again {in_words(retry)}.")
+                form.add_error(
+                    "title", _("%(reason)s Try again %(when)s.") % {"reason": error.message, "when": in_words(retry)}
+                )
                 status = 429
             else:
                 form.add_error("title", error.message)
@@ -66,14 +70,15 @@ def duration_in_words(seconds: int) -> str:
 
 
 def recap(room: Room) -> dict[str, object]:
-    """The ended page's figures: how long it lasted, its peak audience, its visible comments."""
+    """The ended page's figures: how long it lasted, its peak audience, and what other apps add
+    (rooms.pages: its visible comments)."""
     began = room.started_at or room.created_at
     lasted = int(((room.ended_at or began) - began).total_seconds())
     stats = RoomStats.objects.filter(room=room).first()
     return {
         "duration": duration_in_words(lasted),
         "peak_viewers": stats.peak_viewers if stats else 0,
-        "comments": Comment.objects.filter(room=room, removed_at__isnull=True).count(),
+        **recap_parts(room),
     }
 
 
@@ -89,16 +94,11 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     if request.user.pk == room.host_id:
         actions.note_host_seen(room=room)
     seats = list(room.seats.select_related("user").order_by("index"))
-    recent = (
-        Comment.objects.filter(VISIBLE, room=room)
-        .select_related("author")
-        .order_by("-created_at", "-id")[:RECENT_COMMENTS]
-    )
     context = {
         "room": room,
         "seats": seats,
-        "comments": reversed(recent),
         "seated": sum(1 for seat in seats if seat.user_id is not None),
         "on_air": any(seat.publishing for seat in seats),
+        **page_parts(room),
     }
     return render(request, "rooms/room.html", context)

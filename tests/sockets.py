@@ -78,12 +78,30 @@ class Peer:
         await self.communicator.disconnect()
 
 
-async def join(room: Room, user: User | None = None, *, after: int | None = None, origin: bytes | None = None) -> Peer:
-    """Open a socket to the room as `user` (anonymous if None) and read its first frame."""
-    headers = [(b"origin", origin) if origin else ORIGIN]
+async def until(tab: Peer, kind: str, wait: float = 3) -> dict[str, Any]:
+    """The next `kind` frame, past any others the tab receives meanwhile."""
+    while (frame := await tab.recv(wait=wait))["type"] != kind:
+        pass
+    return frame
+
+
+async def join(
+    room: Room,
+    user: User | None = None,
+    *,
+    after: int | None = None,
+    origin: bytes | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> Peer:
+    """Open a socket to the room as `user` (anonymous if None) and read its first frame; `headers`
+    go with the upgrade request (an `accept-language`, a `cookie` besides the session's)."""
+    extra = dict(headers or [])
+    cookies = [extra.pop(b"cookie").decode()] if b"cookie" in extra else []
+    headers = [(b"origin", origin) if origin else ORIGIN, *extra.items()]
     if user is not None:
-        cookie = await sync_to_async(session_cookie)(user)
-        headers.append((b"cookie", f"sessionid={cookie}".encode()))
+        cookies.append(f"sessionid={await sync_to_async(session_cookie)(user)}")
+    if cookies:
+        headers.append((b"cookie", "; ".join(cookies).encode()))
     path = f"/ws/rooms/{room.slug}/" + (f"?after={after}" if after is not None else "")
     communicator = WebsocketCommunicator(application, path, headers=headers)
     connected, _ = await communicator.connect(timeout=5)

@@ -13,7 +13,6 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 from rooms.models import Room, Seat
 from tests.browser.conftest import ARTIFACTS, open_room, page_as
 from tests.browser.test_journeys import wait_playing
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,13 +52,6 @@ def ffmpeg(command: str, folder: Path, seconds: float) -> subprocess.Popen[bytes
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-
-
-def wait_until(predicate, within: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + within
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def test_ffmpeg_goes_live_with_the_studios_command_and_chromium_plays_it(  # type: ignore[no-untyped-def]

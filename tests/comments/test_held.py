@@ -13,16 +13,10 @@ from django.test import Client
 from comments.models import BlockedWord, Comment
 from liverooms.webhooks.models import Endpoint, Event
 from rooms.models import Room, RoomEvent
-from tests.sockets import Peer, join
+from tests.sockets import join, until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HELD = "buy crypto now at my link"
-
-
-async def until(tab: Peer, kind: str) -> dict:
-    while (frame := await tab.recv())["type"] != kind:
-        pass
-    return frame
 
 
 def hold_word() -> None:

@@ -16,7 +16,7 @@ from django.test import override_settings
 from comments.models import Question
 from rooms.models import Room
 from rooms.seats import seat_user
-from tests.sockets import Peer, join
+from tests.sockets import Peer, join, until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SECRET = "is it true you live at 12 Elm Street?"
@@ -24,13 +24,6 @@ SECRET = "is it true you live at 12 Elm Street?"
 
 async def ask(tab: Peer, text: str) -> dict:
     return await tab.ask("question.ask", text=text)
-
-
-async def until(tab: Peer, kind: str, wait: float = 3) -> dict:
-    """The next `kind` frame, past the others the tab receives meanwhile."""
-    while (frame := await tab.recv(wait=wait))["type"] != kind:
-        pass
-    return frame
 
 
 async def test_a_question_goes_from_asked_to_spotlit_to_answered_on_every_screen(room: Room, alice, carol, bob) -> None:

@@ -13,15 +13,9 @@ from django.utils import timezone
 from comments.models import Ban, Comment
 from rooms.models import Room
 from rooms.seats import seat_user
-from tests.sockets import Peer, join
+from tests.sockets import Peer, join, until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def until(tab: Peer, kind: str) -> dict:
-    while (frame := await tab.recv())["type"] != kind:
-        pass
-    return frame
 
 
 async def name_moderator(host: Peer, username: str) -> None:

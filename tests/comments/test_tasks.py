@@ -3,8 +3,8 @@
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,10 @@ from comments.tasks import run_moderation_job
 from rooms.events import events_after
 from rooms.models import Room
 from tests.servers import database_url_of, running
+from tests.waiting import wait_until
+
+# The worker removes a batch within milliseconds: look that often, to stop it mid-job.
+wait_for = partial(wait_until, within=60, what="the moderation job", every=0.005)
 
 needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL: a real worker on a real broker")
 
@@ -37,13 +41,6 @@ def worker_args(pool: str) -> list[str]:
 
 def worker_env() -> dict[str, str]:
     return {"DATABASE_URL": database_url_of(connection.settings_dict), "CELERY_TASK_ALWAYS_EAGER": "0"}
-
-
-def wait_for(condition, *, timeout: float = 60, every: float = 0.005) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(every)
 
 
 def removed_so_far(job: ModerationJob) -> int:

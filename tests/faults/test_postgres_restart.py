@@ -13,12 +13,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import websockets
 
 from tests.faults.services import PostgresCluster, postgres_cluster
+from tests.faults.tabs import open_tab
 from tests.servers import ROOT, free_port, port_open, running
 
 SETUP = """
@@ -60,33 +59,6 @@ def cluster() -> Iterator[PostgresCluster]:
         yield cluster
 
 
-class Tab:
-    def __init__(self, socket: Any) -> None:
-        self.socket = socket
-        self.frames: list[dict[str, Any]] = []
-
-    async def next(self, *types: str, wait: float = 20) -> dict[str, Any]:
-        while True:
-            frame = json.loads(await asyncio.wait_for(self.socket.recv(), wait))
-            self.frames.append(frame)
-            if frame["type"] in types:
-                return frame
-
-    async def post(self, text: str) -> dict[str, Any]:
-        await self.socket.send(json.dumps({"type": "comment.post", "text": text, "ref": text}))
-        return await self.next("ack", "error")
-
-
-async def open_tab(port: int, slug: str, cookie: str | None = None) -> Tab:
-    headers = {"Cookie": f"sessionid={cookie}"} if cookie else {}
-    socket = await websockets.connect(
-        f"ws://127.0.0.1:{port}/ws/rooms/{slug}/", origin=f"http://127.0.0.1:{port}", additional_headers=headers
-    )
-    tab = Tab(socket)
-    await tab.next("room.state")
-    return tab
-
-
 def stored_comments(cluster: PostgresCluster) -> list[str]:
     out = manage(
         cluster,
@@ -104,8 +76,8 @@ async def test_it_answers_internal_while_postgres_is_down_then_works_again(clust
     port = free_port()
     args = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "liverooms.asgi:application"]
     with running(args, env=env_for(cluster), ready=lambda: port_open(port)):
-        host = await open_tab(port, made["slug"], made["cookie"])
-        viewer = await open_tab(port, made["slug"])
+        host = await open_tab(port, made["slug"], made["cookie"], wait=20)
+        viewer = await open_tab(port, made["slug"], wait=20)
         try:
             acked = []
             assert (await host.post("before"))["type"] == "ack"

@@ -8,20 +8,18 @@ database); ephemeral frames (reactions, which only travel through Redis) resume 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Any
 
 import pytest
-import websockets
 from channels.db import database_sync_to_async
 from django.db import connection
 
 from comments import actions as comment_actions
 from rooms.models import Room
 from tests.faults.services import RedisServer, redis_server
+from tests.faults.tabs import Tab, open_tab
 from tests.servers import daphne
 from tests.sockets import session_cookie
 
@@ -44,37 +42,6 @@ def two_servers(transactional_db: None, redis: RedisServer) -> Iterator[list[int
     with ExitStack() as stack:
         servers = [stack.enter_context(daphne(connection.settings_dict, REDIS_URL=redis.url)) for _ in "ab"]
         yield [served.port for served in servers]
-
-
-class Tab:
-    """One socket, and every frame it received, by type."""
-
-    def __init__(self, socket: Any) -> None:
-        self.socket = socket
-        self.frames: list[dict[str, Any]] = []
-
-    async def send(self, **frame: Any) -> None:
-        await self.socket.send(json.dumps(frame))
-
-    async def next(self, *types: str, wait: float = 10) -> dict[str, Any]:
-        while True:
-            frame = json.loads(await asyncio.wait_for(self.socket.recv(), wait))
-            self.frames.append(frame)
-            if frame["type"] in types:
-                return frame
-
-    def seqs(self) -> list[int]:
-        return [f["seq"] for f in self.frames if "seq" in f and f["type"] != "room.state"]
-
-
-async def open_tab(port: int, slug: str, cookie: str | None = None) -> Tab:
-    headers = {"Cookie": f"sessionid={cookie}"} if cookie else {}
-    socket = await websockets.connect(
-        f"ws://127.0.0.1:{port}/ws/rooms/{slug}/", origin=f"http://127.0.0.1:{port}", additional_headers=headers
-    )
-    tab = Tab(socket)
-    await tab.next("room.state")
-    return tab
 
 
 async def reactions_flow(sender: Tab, receiver: Tab, *, within: float) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import av
@@ -20,6 +19,7 @@ from aiortc import (
 
 from media.relay import RoomRelay
 from rooms.models import Room, Seat
+from tests.waiting import wait_for  # noqa: F401  # re-exported: the media tests import it from here
 
 WIDTH, HEIGHT = 320, 240
 
@@ -58,15 +58,6 @@ def mean_luma(frame: av.VideoFrame) -> float:
 
 def config() -> RTCConfiguration:
     return RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
-
-
-async def wait_for(predicate: Callable[[], bool], within: float = 5.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def only(codec: str) -> list[Any]:

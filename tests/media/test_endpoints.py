@@ -13,6 +13,7 @@ from media import services
 from rooms import seats
 from rooms.models import Room, Seat
 from tests.media.peers import Publisher, Viewer, luma_of, seat_level, token_of
+from tests.waiting import wait_for_db as wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SDP = "application/sdp"
@@ -21,13 +22,6 @@ SDP = "application/sdp"
 async def post_offer(client: AsyncClient, url: str, sdp: str, token: str | None = None, **extra: str):  # type: ignore[no-untyped-def]
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return await client.post(url, data=sdp, content_type=SDP, headers=headers, **extra)
-
-
-async def wait_for(predicate, within: float = 10) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + within
-    while not await database_sync_to_async(predicate)():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 async def test_a_seat_holder_publishes_and_a_viewer_sees_that_seat(relays: None, room: Room) -> None:

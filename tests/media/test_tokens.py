@@ -3,8 +3,6 @@ at once and a stream published with it ends."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from channels.db import database_sync_to_async
 from django.test import AsyncClient
@@ -14,17 +12,11 @@ from media import services
 from rooms import seats
 from rooms.models import Room, Seat
 from tests.media.peers import Publisher, token_of
-from tests.media.peers import wait_for as wait_until
+from tests.waiting import wait_for as wait_until
+from tests.waiting import wait_for_db as wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SDP = "application/sdp"
-
-
-async def wait_for(predicate, within: float = 10) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + within
-    while not await database_sync_to_async(predicate)():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 async def post_offer(client: AsyncClient, room: Room, offer: str, token: str):  # type: ignore[no-untyped-def]
