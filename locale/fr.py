@@ -367,6 +367,12 @@ FR: dict[str, str | tuple[str, str]] = {
     "Only the guest can turn their camera or mic on.": "Seul l'invité peut rallumer sa caméra ou son micro.",
     "Already on stage.": "Déjà sur scène.",
     "That seat is taken.": "Cette place est prise.",
+    # recording on the live room (media.recording.live)
+    "This live is being recorded": "Ce live est enregistré",
+    "REC": "REC",
+    "Recording: on": "Enregistrement : activé",
+    "Recording: off": "Enregistrement : désactivé",
+    "The server said %(status)s.": "Le serveur a répondu %(status)s.",
 }
 
 HEADER = (

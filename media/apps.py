@@ -9,7 +9,15 @@ class MediaConfig(AppConfig):
 
     def ready(self) -> None:
         from media.ice import check_settings
+        from media.recording import live
+        from media.recording.actions import on_switch
         from media.recording.recovery import on_process_start
+        from rooms.pages import register_page
+        from rooms.snapshot import register_state
 
         check_settings()
+        # the live room's REC indicator and the host's switch (media.recording.live)
+        register_page(live.page_part)
+        register_state(live.add_to_state)
+        on_switch(live.announce)
         on_process_start()  # recordings a killed process left open: repaired once the server runs

@@ -44,6 +44,7 @@ CATALOGUE: dict[str, FrameType] = {
         _frame("reactions", "counts"),
         _frame("viewers", "count"),
         _frame("speaking", "seats"),  # from the media relay: who is talking now
+        _frame("recording", "enabled"),  # media.recording.live: the host turned recording off or on
         # ephemeral, to one user's sockets
         _frame("seat.requested", "user", audience="user"),
         _frame("seat.offered", "index", "by", audience="user"),
@@ -66,7 +67,7 @@ CATALOGUE: dict[str, FrameType] = {
             "questions",
             "spotlight",
             audience="socket",
-            optional=("held", "speaking"),
+            optional=("held", "speaking", "recording"),
         ),
         _frame("ack", "ref", audience="socket", optional=("comment_id", "held", "question_id", "votes", "until")),
         _frame("error", "code", "message", "ref", audience="socket", optional=("retry_after", "until")),

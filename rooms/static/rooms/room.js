@@ -36,6 +36,8 @@ let wantFresh = false; // the next reconnect asks for a fresh room.state (a new 
 let slowUntil = 0; // slow mode: when this user may comment again (ms)
 let tick = null; // the countdown's (and a timeout's end) timer
 let speaking = new Set(); // the seats the relay hears talking now (`speaking` frames)
+const recSwitch = $("toggle-recording"); // the host's switch; absent when the site does not record
+let recording = Boolean($("rec-badge") && !$("rec-badge").hidden); // the room records now (page, room.state, `recording` frames)
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -217,6 +219,7 @@ function renderRoom() {
   $("room-title").textContent = state.room.title;
   root.dataset.status = state.room.status;
   renderBadge();
+  renderRecording();
   $("toggle-comments").textContent = state.room.comments_enabled ? gettext("Turn comments off") : gettext("Turn comments on");
   renderCommentBox();
   renderPinned();
@@ -247,6 +250,42 @@ function renderGoLive() {
   if (waiting) status.textContent = waiting;
   else if (status.dataset.waiting) status.textContent = "";
   status.dataset.waiting = waiting ? "1" : "";
+}
+
+// Recording: the "REC" dot everyone sees, and the host's switch saying the same (both absent
+// when the site does not record).
+function renderRecording() {
+  const badge = $("rec-badge");
+  if (badge) badge.hidden = !(recording && isLive());
+  if (!recSwitch) return;
+  recSwitch.textContent = recording ? gettext("Recording: on") : gettext("Recording: off");
+  recSwitch.setAttribute("aria-pressed", String(recording));
+}
+
+async function switchRecording() {
+  const box = $("host-error");
+  clearError(box);
+  recSwitch.disabled = true;
+  try {
+    const response = await fetch(recSwitch.dataset.url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ enabled: !recording }),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(answer.message || fmt(gettext("The server said %(status)s."), { status: response.status }));
+    recording = Boolean(answer.enabled);
+    renderRecording();
+  } catch (error) {
+    showError(box, error);
+  } finally {
+    recSwitch.disabled = false;
+  }
+}
+
+function csrfToken() {
+  return document.querySelector("#studio [name=csrfmiddlewaretoken]").value;
 }
 
 function renderYou() {
@@ -297,7 +336,7 @@ function renderStudio(whip) {
 async function rotateToken() {
   const status = $("token-status");
   status.textContent = "";
-  const csrf = document.querySelector("#studio [name=csrfmiddlewaretoken]").value;
+  const csrf = csrfToken();
   try {
     const response = await fetch(`/rooms/${slug}/whip/token`, { method: "POST", headers: { "X-CSRFToken": csrf } });
     const body = await response.json();
@@ -706,6 +745,7 @@ function onFrame(frame) {
       state = frame;
       wantFresh = false;
       speaking = new Set(frame.speaking || []); // who talks as you join (then `speaking` frames)
+      if ("recording" in frame) recording = Boolean(frame.recording);
       pendingRequests = new Map((frame.you.requests || []).map((u) => [u.id, u]));
       questions = new Map((frame.questions || []).map((q) => [q.id, q]));
       myVotes = new Set(frame.you.votes || []);
@@ -812,6 +852,10 @@ function onFrame(frame) {
       break;
     case "viewers":
       formatViewers(frame.count);
+      break;
+    case "recording":
+      recording = Boolean(frame.enabled);
+      renderRecording();
       break;
     case "speaking":
       speaking = new Set(frame.seats);
@@ -1019,6 +1063,7 @@ $("leave").addEventListener("click", () => act("seat.leave", {}, $("own-error"))
 $("toggle-comments").addEventListener("click", () =>
   act("comments.set", { enabled: !state.room.comments_enabled }, $("host-error")),
 );
+recSwitch?.addEventListener("click", switchRecording);
 $("end-live").addEventListener("click", () => {
   if (confirm(gettext("End this live for everyone?"))) act("room.end", {}, $("own-error"));
 });
