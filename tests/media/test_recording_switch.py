@@ -28,7 +28,8 @@ def switch(user: User, room: Room, enabled: bool) -> tuple[int, dict[str, object
 @pytest.mark.django_db(transaction=True)
 async def test_the_hosts_switch_reaches_every_socket_of_the_room_at_once(room: Room, alice: User, carol: User) -> None:
     viewer, anonymous = await join(room, carol), await join(room, None)
-    assert viewer.state["recording"] is True and anonymous.state["recording"] is True
+    assert viewer.state["recording"] is True
+    assert anonymous.state["recording"] is True
 
     assert await sync_to_async(switch)(alice, room, False) == (200, {"enabled": False})
     for tab in (viewer, anonymous):
@@ -38,7 +39,8 @@ async def test_the_hosts_switch_reaches_every_socket_of_the_room_at_once(room: R
 
     # a viewer cannot turn it back on, and the same answer twice sends nothing
     status, answer = await sync_to_async(switch)(carol, room, True)
-    assert status == 403 and answer["code"] == "forbidden"
+    assert status == 403
+    assert answer["code"] == "forbidden"
     assert await sync_to_async(switch)(alice, room, False) == (200, {"enabled": False})
     await viewer.nothing_more()
 
@@ -54,10 +56,13 @@ def test_the_room_page_says_whether_the_room_records(room: Room, alice: User, ca
     viewer = Client()
     viewer.force_login(carol)
     page = viewer.get(f"/rooms/{room.slug}/")
-    assert page.context["recording"] is True and page.context["recording_site"] is True
+    assert page.context["recording"] is True
+    assert page.context["recording_site"] is True
     html = page.content.decode()
-    assert 'id="rec-badge"' in html and 'aria-label="This live is being recorded"' in html
-    assert 'id="toggle-recording"' in html and 'aria-pressed="true"' in html
+    assert 'id="rec-badge"' in html
+    assert 'aria-label="This live is being recorded"' in html
+    assert 'id="toggle-recording"' in html
+    assert 'aria-pressed="true"' in html
     assert not Replay.objects.filter(room=room).exists()  # reading creates no row
 
     assert switch(alice, room, False) == (200, {"enabled": False})
@@ -75,4 +80,5 @@ def test_with_the_site_not_recording_there_is_no_indicator_and_no_switch(room: R
         page = Client().get(f"/rooms/{room.slug}/")
     assert page.context["recording"] is False
     html = page.content.decode()
-    assert 'id="rec-badge"' not in html and 'id="toggle-recording"' not in html
+    assert 'id="rec-badge"' not in html
+    assert 'id="toggle-recording"' not in html
