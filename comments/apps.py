@@ -10,7 +10,7 @@ class CommentsConfig(AppConfig):
     def ready(self) -> None:
         """Plug the comment app (comments, reactions, Q&A, moderation in the room) into the room:
         rooms owns the socket, its snapshot, stream, hub and pages, and imports no app of ours."""
-        from comments import figures, pages, questions, reactions, state
+        from comments import figures, pages, questions, reactions, replay, state
         from comments.actions import subject_of
         from comments.handlers import HANDLERS, WITH_REF
         from comments.moderators import is_moderator
@@ -18,6 +18,7 @@ class CommentsConfig(AppConfig):
         from rooms.handlers import register_handler
         from rooms.hub import register_tick
         from rooms.pages import register_page, register_recap
+        from rooms.replay import register_comment_track
         from rooms.snapshot import register_moderator_check, register_state
         from rooms.stats import register_figures
         from rooms.tally import register_reactions
@@ -37,6 +38,7 @@ class CommentsConfig(AppConfig):
         register_moderator_check(lambda user, room: is_moderator(user=user, room=room))
         register_reactions(check=reactions.check_kind, add_to_totals=reactions.add_to_totals)
         register_page(pages.room_page)
+        register_comment_track(replay.comment_track)
         register_recap(pages.recap)
         register_figures(figures.count)
 

@@ -8,11 +8,13 @@ class MediaConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from media import replays
         from media.ice import check_settings
         from media.recording import live
         from media.recording.actions import on_switch
         from media.recording.recovery import on_process_start
         from rooms.pages import register_page
+        from rooms.replay import register_recordings
         from rooms.snapshot import register_state
 
         check_settings()
@@ -20,4 +22,5 @@ class MediaConfig(AppConfig):
         register_page(live.page_part)
         register_state(live.add_to_state)
         on_switch(live.announce)
+        register_recordings(replays)  # the replay page's files and who may watch them (rooms.replay)
         on_process_start()  # recordings a killed process left open: repaired once the server runs

@@ -107,3 +107,8 @@ def may_watch(replay: Replay, user: User | AnonymousUser) -> bool:
     if may_manage(replay, user):
         return True
     return not replay.private and replay.ready_at is not None
+
+
+def composed_ready(replay: Replay) -> bool:
+    """Whether the 4-up MP4 of the whole live is made (the host's download)."""
+    return replay.composed_status == Replay.Composed.READY

@@ -4,9 +4,12 @@ The timeline is everything the page plays besides the media, in seconds from the
 live (`media.replays.live_started_at`): each seat's recorded files and when its camera or mic was
 off, the comments at the time each was posted, and which question was in the spotlight when.
 
-Removed comments never appear. The comment track is read from the `Comment` rows through
-`VISIBLE` (not removed, not held, not rejected): a removal, at any time, is in the row, and an ended
-room's stream events are pruned after `EVENT_RETENTION_DAYS` while a replay is kept longer. The
+The recordings come from media (`register_recordings(media.replays)`) and the comment track from
+comments (`register_comment_track`), both from their AppConfig.ready: rooms imports neither.
+
+Removed comments never appear. The comment track is read from the `Comment` rows (comments.replay)
+through `VISIBLE` (not removed, not held, not rejected): a removal, at any time, is in the row, and
+an ended room's stream events are pruned after `EVENT_RETENTION_DAYS` while a replay is kept longer. The
 spotlight and camera/mic periods are read from the stored stream (after redaction: a dismissed
 question's `question.spotlighted` keeps only `{id, removed}` and shows nothing); once pruned, the
 replay simply shows none.
@@ -18,13 +21,13 @@ the page was opened disappears within one poll.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from django.contrib.auth.models import AnonymousUser, User
 
-from comments.models import VISIBLE, Comment
 from rooms.frames import user_data
 from rooms.models import SEAT_COUNT, Room, RoomEvent
 from rooms.reaction_seconds import hearts_track
@@ -33,9 +36,38 @@ AnyUser = User | AnonymousUser
 
 Refusal = Literal["live", "missing", "not_ready", "private"]
 
-# A replay's comment track holds at most this many comments (the newest are dropped past it; a
-# live of 10,000 comments is about 1 MB of JSON).
-MAX_COMMENTS = 10_000
+
+class Recordings(Protocol):
+    """What the replay page reads of a room's recordings (media.replays)."""
+
+    def replay_for(self, room: Room) -> Any | None: ...
+    def may_manage(self, replay: Any, user: AnyUser) -> bool: ...
+    def may_watch(self, replay: Any, user: AnyUser) -> bool: ...
+    def live_started_at(self, replay: Any) -> datetime: ...
+    def tracks(self, replay: Any) -> list[Any]: ...
+    def composed_ready(self, replay: Any) -> bool: ...
+
+
+CommentTrack = Callable[..., list[dict[str, Any]]]  # (*, room, started) -> [{id, at, user, text}]
+
+_recordings: list[Recordings] = []
+_comment_tracks: list[CommentTrack] = []
+
+
+def register_recordings(recordings: Recordings) -> None:
+    """media: the room's recordings (one provider; the last registered wins)."""
+    _recordings[:] = [recordings]
+
+
+def register_comment_track(track: CommentTrack) -> None:
+    """comments: the visible comments of a room, each at the second of the live it was posted."""
+    _comment_tracks[:] = [track]
+
+
+def _require_media() -> Recordings:
+    if not _recordings:
+        raise ReplayRefused("missing")  # nothing records in this project
+    return _recordings[0]
 
 
 class ReplayRefused(Exception):
@@ -60,10 +92,9 @@ def replay_access(*, room: Room, user: AnyUser) -> Watch:
     """The replay `user` may watch in `room`: whoever may watch the live (every live is public),
     unless the host made it private (then only the host). The same rule as its files
     (`media.replays.may_watch`), so a page is never shown whose tiles would not play."""
-    from media import replays
-
     if room.is_live:
         raise ReplayRefused("live")
+    replays = _require_media()
     replay = replays.replay_for(room)
     if replay is None or replay.deleted_at is not None or not replay.recordings.exists():
         raise ReplayRefused("missing")
@@ -86,8 +117,7 @@ def timeline_etag(*, room: Room, replay: Any) -> str:
 
 def timeline(*, room: Room, replay: Any) -> dict[str, Any]:
     """The replay's timeline, as the page reads it (docs/protocol.md, "Replays")."""
-    from media import replays
-
+    replays = _require_media()
     started = replays.live_started_at(replay)
     tracks = replays.tracks(replay)
     lasted = (room.ended_at - started).total_seconds() if room.ended_at else 0.0
@@ -142,14 +172,14 @@ def _at(when: datetime, started: datetime) -> float:
     return round(max((when - started).total_seconds(), 0.0), 3)
 
 
+def at_second(when: datetime, started: datetime) -> float:
+    """Seconds from the start of the live (never before it), as the timeline counts them."""
+    return _at(when, started)
+
+
 def comment_track(*, room: Room, started: datetime) -> list[dict[str, Any]]:
-    """The room's visible comments, oldest first, each at the second it was posted."""
-    visible = Comment.objects.filter(VISIBLE, room=room).select_related("author").order_by("-created_at", "-id")
-    newest = list(visible[:MAX_COMMENTS])
-    return [
-        {"id": c.pk, "at": _at(c.created_at, started), "user": user_data(c.author), "text": c.text}
-        for c in reversed(newest)
-    ]
+    """The room's visible comments, oldest first, each at the second it was posted (comments.replay)."""
+    return [item for track in _comment_tracks for item in track(room=room, started=started)]
 
 
 def spotlight_track(*, room: Room, started: datetime) -> list[dict[str, Any]]:
@@ -181,9 +211,7 @@ def spotlight_track(*, room: Room, started: datetime) -> list[dict[str, Any]]:
 
 def host_downloads(*, replay: Any) -> dict[str, Any]:
     """For the host's panel: each seat's original files, and the composed 4-up MP4 once made."""
-    from media import replays
-    from media.models import Replay
-
+    replays = _require_media()
     files = [
         {"seat": track["seat"], "user": track["user"], "start": track["start"], "url": track["download_url"]}
         for track in replays.tracks(replay)
@@ -191,5 +219,5 @@ def host_downloads(*, replay: Any) -> dict[str, Any]:
     return {
         "files": files,
         "composed": replay.composed_status,
-        "composed_ready": replay.composed_status == Replay.Composed.READY,
+        "composed_ready": replays.composed_ready(replay),
     }

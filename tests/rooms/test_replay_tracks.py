@@ -12,9 +12,10 @@ from django.utils import timezone
 from comments import actions as comment_actions
 from comments import questions, review
 from comments.models import BlockedWord, Comment
+from comments.replay import comment_track
 from rooms import actions
 from rooms.models import Room
-from rooms.replay import comment_track, spotlight_track
+from rooms.replay import spotlight_track
 
 pytestmark = pytest.mark.django_db
 
