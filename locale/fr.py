@@ -235,6 +235,7 @@ FR: dict[str, str | tuple[str, str]] = {
     "Stop %(name)s moderating": "Retirer %(name)s des modérateurs",
     # the replay page (rooms/views_replay.py, templates/rooms/replay.html, replay.js)
     "Replay": "Rediffusion",
+    "Recording is turned off on this server.": "L'enregistrement est désactivé sur ce serveur.",
     "Watch the replay": "Regarder la rediffusion",
     "This replay is private": "Cette rediffusion est privée",
     "The replay is almost ready": "La rediffusion est presque prête",

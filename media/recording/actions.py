@@ -19,6 +19,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from liverooms.errors import ActionError
 from liverooms.webhooks import outbox
@@ -61,11 +62,11 @@ def set_recording(*, room: Room, user: User | AnonymousUser, enabled: bool) -> R
     if not isinstance(enabled, bool):
         raise ActionError("bad_request", "`enabled` is true or false.")
     if enabled and not settings.RECORDING_ENABLED:
-        raise ActionError("forbidden", "Recording is turned off on this server.")
+        raise ActionError("forbidden", gettext("Recording is turned off on this server."))
     with transaction.atomic():
         locked = Room.objects.select_for_update().get(pk=room.pk)
         if not locked.is_live:
-            raise ActionError("room_ended", "This live has ended.")
+            raise ActionError("room_ended", gettext("This live has ended."))
         replay = ensure_replay(locked)
         if replay.enabled != enabled:
             replay.enabled = enabled
