@@ -291,6 +291,7 @@ def running(
         static_root=Path(common["STATIC_ROOT"]),
         prefix=var / "nginx",
         logs=logs,
+        worker_processes="auto",  # one per core: each worker holds its own open-files limit of sockets
         access_log=access_log,
     )
     config = var / "nginx" / "nginx.conf"

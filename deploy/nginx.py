@@ -135,6 +135,7 @@ http {{
 
     # Pages, websockets, WHEP offers: any process, the least busy first.
     upstream liverooms_any {{
+        zone liverooms_any 64k;  # one least_conn count for every worker
         least_conn;
 {servers}
         keepalive 32;
@@ -142,6 +143,7 @@ http {{
 
     # WHIP: a room's publishers all reach its origin.
     upstream liverooms_origin {{
+        zone liverooms_origin 64k;
         hash $room consistent;
 {servers}
         keepalive 32;
