@@ -103,7 +103,7 @@ async def measure(cluster: Cluster, args: argparse.Namespace, slug: str, session
                 "batch": max(1, math.ceil(50 / args.load_procs)),
                 "max_comments": max_comments,
                 "seed": 100 + n,
-                "hearts_every": 2.0,
+                "hearts_every": args.hearts_every,
                 "phase_timeout": phase_timeout,
                 "hard_timeout": phase_timeout * 3,
             }
@@ -179,6 +179,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=5.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--load-procs", type=int, default=2)
+    parser.add_argument("--hearts-every", type=float, default=2.0, help="seconds between a viewer's hearts (0: none)")
     parser.add_argument("--layouts", default="1,2", help="daphne processes per run, comma-separated (default 1,2)")
     args = parser.parse_args()
     raise_fd_limit(args.viewers * 3 + 1024)
@@ -190,6 +191,7 @@ def main() -> int:
         **UNLIMITED,
     }
     outcomes = []
+    (ROOT / "var").mkdir(exist_ok=True)
     var = Path(tempfile.mkdtemp(prefix="bench-cluster-", dir=ROOT / "var"))
     var.chmod(0o755)
     try:
@@ -202,7 +204,11 @@ def main() -> int:
             say(json.dumps(outcomes[-1]))
     finally:
         shutil.rmtree(var, ignore_errors=True)
-    print(f"\ncluster fan-out: {args.viewers} viewers, {args.rate:g} comments/s for {args.seconds:g} s, through nginx")
+    hearts = f"a heart every {args.hearts_every:g} s per viewer" if args.hearts_every else "no hearts"
+    print(
+        f"\ncluster fan-out: {args.viewers} viewers, {args.rate:g} comments/s for {args.seconds:g} s, {hearts}, "
+        "through nginx"
+    )
     print("| daphne | viewers (each) | deliveries | lost | p50 | p99 | max | daphne µs/deliv. | +nginx µs/deliv. |")
     print("|---|---|---|---|---|---|---|---|---|")
     for o in outcomes:

@@ -17,8 +17,7 @@ Measured, same run:
 - first frame: WHEP POST -> first decoded frame, `--probes` viewers one by one on the origin, on a
   warm edge (already subscribed) and on a cold edge (its first viewer opens the subscription).
 
-The capacity figure (full-room viewers at >= 29 fps, 2 processes vs 1) needs bench/relay.py's load
-machinery on both processes and an otherwise idle machine; this script does not measure it.
+The capacity figure (full-room viewers at >= 29 fps, 2 processes vs 1) is `bench/relay.py --edge`.
 """
 
 from __future__ import annotations

@@ -886,6 +886,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def raise_fd_limit(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        with contextlib.suppress(ValueError, OSError):  # raising the hard limit needs CAP_SYS_RESOURCE (root)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, needed))
+            hard = needed
     want = min(hard, max(soft, needed)) if hard != resource.RLIM_INFINITY else max(soft, needed)
     if want > soft:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))

@@ -32,6 +32,11 @@ liverooms grows N by `--step` until a viewer gets under 29 video fps or 48 audio
 one step back at the midpoint), the stock relay runs 1..`--stock-viewers` viewers. Then py-spy
 samples the liverooms server during one more window at the last N and the script prints where its
 time goes.
+
+`--edge`: instead, the capacity of one process against an origin + an edge (docs/deploy.md), same
+run: both layouts on Redis, viewers split evenly over the processes, most of them sinks whose RTP
+the kernel drops (`--counted` K per load process count frames), so the load leaves the cores to the
+servers; the servers' own packet counters (/metrics) check that the sinks were sent their share.
 """
 
 from __future__ import annotations
@@ -405,14 +410,69 @@ class LightReceive:
         return data
 
     async def handle_rtp(self, data: bytes, arrival_time_ms: int) -> None:
-        if len(data) < 12:
-            return
+        if len(data) >= 12:
+            self.count(data)
+
+    def count(self, data: bytes) -> None:
         self.viewer.packets += 1
         counter = self.by_ssrc.get(int.from_bytes(data[8:12], "big"))
         if counter is not None:
             counter.packet(bool(data[1] & 0x80), (data[2] << 8) | data[3])
         else:  # RTX and unknown streams are not counted as frames
             self.unknown += 1
+
+
+class DirectReceive:
+    """Light mode's front door: RTP is counted as the datagram arrives, before aioice sees it.
+
+    Wraps `datagram_received` of the viewer's ICE sockets (aioice's StunProtocol). An RTP packet
+    (first byte 0b10xxxxxx, second byte not an RTCP packet type) goes straight to
+    `LightReceive.count`; STUN, DTLS and RTCP take aioice's path as before (so consent checks are
+    answered and the connection stays up). This skips, per packet, aioice's failed STUN parse,
+    its queue, and the DTLS transport's receive task: the viewer's cost falls from ~30 to a few µs
+    a packet, so the load leaves the box's cores to the servers under test. Used with `--counted`
+    (and `--edge`) only: with it the server's own CPU per viewer measured ~25 % higher than with
+    the default light mode (22 against 17 ms/s at 40 viewers, 2026-12-02), for reasons not
+    understood (the kernel's loopback receive work is charged to the sender, and how often the
+    receiver sleeps changes it), so the default sweep keeps the light mode its history was measured with.
+    """
+
+    def __init__(self, light: LightReceive, original: Any) -> None:
+        self.light = light
+        self.original = original
+
+    def __call__(self, data: bytes, addr: Any) -> None:
+        if len(data) >= 12 and 127 < data[0] < 192 and not 191 < data[1] < 209:
+            self.light.count(data)
+        else:
+            self.original(data, addr)
+
+
+#: SO_ATTACH_FILTER (asm-generic/socket.h) and a classic BPF program for a viewer's UDP socket that
+#: drops RTP in the kernel and lets everything else through: UDP payload byte 0 in 128..191 is
+#: RTP or RTCP (RFC 7983), and byte 1 in 192..208 is RTCP (aiortc's `is_rtcp`). The program sees
+#: the datagram from its UDP header, so the payload starts at offset 8.
+SO_ATTACH_FILTER = 26
+RTP_DROP_FILTER = [
+    (0x30, 0, 0, 8),  # A = payload[0]
+    (0x35, 0, 4, 128),  # A >= 128 ? next : accept
+    (0x35, 3, 0, 192),  # A >= 192 ? accept : next
+    (0x30, 0, 0, 9),  # A = payload[1]
+    (0x35, 0, 2, 192),  # A >= 192 ? next : drop (RTP)
+    (0x35, 1, 0, 209),  # A >= 209 ? drop (RTP with the marker bit) : accept (RTCP)
+    (0x06, 0, 0, 0x40000),  # accept
+    (0x06, 0, 0, 0),  # drop
+]
+
+
+def drop_rtp_in_kernel(sock: Any) -> None:
+    """Attach RTP_DROP_FILTER to `sock`: its RTP never reaches user space (STUN, DTLS, RTCP still do)."""
+    import ctypes
+    import struct
+
+    code = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *op) for op in RTP_DROP_FILTER))
+    program = struct.pack("HL", len(RTP_DROP_FILTER), ctypes.addressof(code))
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, program)  # the kernel copies the program
 
 
 @dataclass(eq=False)
@@ -424,6 +484,7 @@ class ViewerState:
     connected_at: float | None = None  # ICE + DTLS done
     connected: bool = False
     light: bool = False  # switched to LightReceive
+    sink: bool = False  # its RTP is dropped in the kernel (--counted): not counted, costs the load nothing
     light_receive: LightReceive | None = None
     packets: int | None = None  # RTP packets received since connected (the relay's packets out to us)
     error: str = ""
@@ -438,10 +499,11 @@ class ViewerState:
 class LoadWorker:
     """One load process: publishers or viewers, driven by commands over a pipe."""
 
-    def __init__(self, conn: Connection, role: str, light: bool = True) -> None:
+    def __init__(self, conn: Connection, role: str, light: bool = True, counted: int | None = None) -> None:
         self.conn = conn
         self.role = role
         self.light = light
+        self.counted = counted  # viewers of this process that count frames; the others sink (None: all count)
         self.tasks: set[asyncio.Task[None]] = set()
         self.pcs: list[Any] = []
         self.viewers: list[ViewerState] = []
@@ -630,6 +692,14 @@ class LoadWorker:
         light = LightReceive(dtls._rx_srtp, by_ssrc, viewer)
         dtls._rx_srtp = light
         dtls._handle_rtp_data = light.handle_rtp
+        protocols = list(getattr(dtls.transport._connection, "_protocols", []))
+        if self.counted is not None and sum(1 for v in self.viewers if v.light and not v.sink) >= self.counted:
+            for protocol in protocols:
+                drop_rtp_in_kernel(protocol.transport.get_extra_info("socket"))
+            viewer.sink = True
+        if self.counted is not None:  # --counted (and --edge): the cheapest load; see DirectReceive
+            for protocol in protocols:
+                protocol.datagram_received = DirectReceive(light, protocol.datagram_received)
         viewer.light = True
         viewer.light_receive = light
 
@@ -652,6 +722,7 @@ class LoadWorker:
             first_any, first_all = v.first_frames()
             viewers[v.number] = {
                 "connected": v.connected and v.pc.connectionState == "connected",
+                "sink": v.sink,
                 "frames": [t.frames for t in v.tracks],
                 "packets": v.packets,
                 "kinds": [t.kind for t in v.tracks],
@@ -674,17 +745,19 @@ class LoadWorker:
         }
 
 
-def load_main(conn: Connection, role: str, light: bool) -> None:
-    LoadWorker(conn, role, light).run()
+def load_main(conn: Connection, role: str, light: bool, counted: int | None = None) -> None:
+    LoadWorker(conn, role, light, counted).run()
 
 
 class Load:
     """The parent's handle on one load process."""
 
-    def __init__(self, role: str, light: bool = True) -> None:
+    def __init__(self, role: str, light: bool = True, counted: int | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=load_main, args=(child, role, light), name=f"relay-bench-{role}", daemon=True)
+        self.process = ctx.Process(
+            target=load_main, args=(child, role, light, counted), name=f"relay-bench-{role}", daemon=True
+        )
         self.process.start()
         child.close()
 
@@ -813,6 +886,13 @@ class Step:
     packets_measured: int = 0  # viewers whose packets were counted
     baseline_cores: float | None = None  # the server with the 4 publishers and no viewer
     publishers: str = ""  # the 4 publisher peer connections' states at the end of the window
+    process_cores: list[float] = field(default_factory=list)  # per server process (origin first)
+    sinks: int = 0  # viewers whose RTP the kernel dropped (not counted at the viewer)
+    # RTP packets/s the server processes sent (their /metrics `liverooms_relay_packets_out`), and
+    # what the counted viewers got per viewer: kept pace = sent >= 97 % of per-viewer x consumers
+    server_packets_out: float | None = None
+    counted_per_viewer_pps: float | None = None
+    consumers: int = 0  # viewers + the edges' upstream subscriptions (each one full-room viewer of the origin)
 
     @property
     def ok(self) -> bool:
@@ -822,7 +902,16 @@ class Step:
             and self.min_video_fps >= FPS_TARGET
             and self.min_audio_fps is not None
             and self.min_audio_fps >= AUDIO_TARGET
+            and self.kept_pace is not False
         )
+
+    @property
+    def kept_pace(self) -> bool | None:
+        """With sinks (--counted): the servers sent >= 97 % of what every consumer should get, at the
+        rate the counted viewers got (None when not measured)."""
+        if not self.sinks or self.server_packets_out is None or not self.counted_per_viewer_pps:
+            return None
+        return self.server_packets_out >= 0.97 * self.counted_per_viewer_pps * self.consumers
 
     @property
     def viewers_per_core(self) -> float | None:
@@ -849,13 +938,24 @@ class Step:
 class Bench:
     """One server under test plus its load processes."""
 
-    def __init__(self, name: str, port: int, server: subprocess.Popen[bytes], args: argparse.Namespace) -> None:
+    def __init__(
+        self,
+        name: str,
+        port: int,
+        server: subprocess.Popen[bytes],
+        args: argparse.Namespace,
+        edges: list[tuple[int, subprocess.Popen[bytes]]] | None = None,
+    ) -> None:
         self.name = name
-        self.port = port
+        self.port = port  # the origin: publishers, probes
         self.server = server
+        self.edges = edges or []  # more processes: viewer load k watches on ports[k % len(ports)]
+        self.ports = [port, *(p for p, _ in self.edges)]
+        self.pids = [server.pid, *(proc.pid for _, proc in self.edges)]
         self.args = args
         self.publisher = Load("publisher")
-        self.viewer_loads = [Load("viewers", args.light) for _ in range(args.load_procs)]
+        counted = getattr(args, "counted", None)
+        self.viewer_loads = [Load("viewers", args.light, counted) for _ in range(args.load_procs)]
         self.viewers = 0
         self.counts = [0] * len(self.viewer_loads)
         self.baseline: float | None = None
@@ -882,7 +982,12 @@ class Bench:
                 adds[i % len(self.viewer_loads)] += 1
             for index, (load, add) in enumerate(zip(self.viewer_loads, adds, strict=True)):
                 if add:
-                    load.send("watch", self.port, path, add, 1_000_000 * index + self.counts[index], codec)
+                    port = (
+                        self.ports[-1]
+                        if getattr(self.args, "edge_only", False)
+                        else self.ports[index % len(self.ports)]
+                    )
+                    load.send("watch", port, path, add, 1_000_000 * index + self.counts[index], codec)
             for load, add in zip(self.viewer_loads, adds, strict=True):
                 if add:
                     reply = load.reply(timeout=CONNECT_TIMEOUT + 8 * add)
@@ -934,26 +1039,48 @@ class Bench:
             f"connected p50 {fmt(step.probe_connect_p50, '.0f', 1000)} ms)"
         )
 
+    def packets_sent(self) -> float | None:
+        """RTP packets the server processes sent their viewers so far (/metrics, loopback needs no token)."""
+        if getattr(self.args, "counted", None) is None:
+            return None
+        import re
+        import urllib.request
+
+        total = 0.0
+        for port in self.ports:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=20) as response:
+                found = re.search(r"^liverooms_relay_packets_out(?:_total)? (\S+)$", response.read().decode(), re.M)
+            if found is None:
+                return None
+            total += float(found.group(1))
+        return total
+
+    def server_cpu(self) -> list[float]:
+        return [cpu_seconds(pid) for pid in self.pids]
+
     def measure(self, window: float) -> Step:
-        pid = self.server.pid
+        pids = self.pids
         step = Step(self.name, self.viewers)
+        sent0 = self.packets_sent()
         before, restarts0 = self.snapshot()
         t0 = time.monotonic()
-        cpu0, load0, busy0 = cpu_seconds(pid), sum(load.cpu() for load in self.loads()), machine_busy_seconds()
+        cpu0, load0, busy0 = self.server_cpu(), sum(load.cpu() for load in self.loads()), machine_busy_seconds()
         load_pids = [load.process.pid for load in self.loads() if load.process.pid is not None]
-        server_drops0, load_drops0 = udp_drops([pid]), udp_drops(load_pids)
+        server_drops0, load_drops0 = udp_drops(pids), udp_drops(load_pids)
         time.sleep(window)
         after, restarts1 = self.snapshot()
         t1 = time.monotonic()
-        cpu1, load1, busy1 = cpu_seconds(pid), sum(load.cpu() for load in self.loads()), machine_busy_seconds()
+        sent1 = self.packets_sent()
+        cpu1, load1, busy1 = self.server_cpu(), sum(load.cpu() for load in self.loads()), machine_busy_seconds()
         # (sockets closed during the window take their counts with them: never below 0)
-        step.server_drops = max(0, udp_drops([pid]) - server_drops0)
+        step.server_drops = max(0, udp_drops(pids) - server_drops0)
         step.load_drops = max(0, udp_drops(load_pids) - load_drops0)
         elapsed = t1 - t0
-        step.server_cores = (cpu1 - cpu0) / elapsed
+        step.server_cores = sum(cpu1[i] - cpu0[i] for i in range(len(pids))) / elapsed
+        step.process_cores = [(cpu1[i] - cpu0[i]) / elapsed for i in range(len(pids))]
         step.load_cores = (load1 - load0) / elapsed
         step.other_cores = max(0.0, (busy1 - busy0) / elapsed - step.server_cores - step.load_cores)
-        step.rss_mb = rss_mb(pid)
+        step.rss_mb = sum(rss_mb(pid) for pid in pids)
         step.restarts = restarts1 - restarts0
         step.light = self.light
         step.publishers = ",".join(f"{n} {state}" for state, n in sorted(self.publisher_states.items()))
@@ -967,6 +1094,9 @@ class Bench:
             early = before.get(number)
             if late["connected"]:
                 step.connected += 1
+            if late.get("sink"):
+                step.sinks += 1
+                continue  # its RTP never reached the load: the server's own counter below stands for it
             if early is None:
                 continue
             span = late["at"] - early["at"]  # the load process's own snapshot times, not the parent's
@@ -980,6 +1110,11 @@ class Bench:
                 all4.append(late["first_all"] if late["first_all"] is not None else math.inf)
                 answers.append(late["answer"] if late["answer"] is not None else math.inf)
                 connects.append(late["connect"] if late["connect"] is not None else math.inf)
+        if sent0 is not None and sent1 is not None:
+            step.server_packets_out = (sent1 - sent0) / (t1 - t0)
+            step.consumers = step.connected + (len(self.edges) if step.connected else 0)
+            if packet_rates:
+                step.counted_per_viewer_pps = statistics.mean(packet_rates)
         if packet_rates:
             step.packets_measured = len(packet_rates)
             step.packets_out = sum(packet_rates) * max(step.connected, len(packet_rates)) / len(packet_rates)
@@ -1004,6 +1139,13 @@ def fmt(value: float | None, spec: str = ".1f", scale: float = 1.0) -> str:
 
 
 def print_step(step: Step) -> None:
+    sinks = (
+        f"sinks {step.sinks}, server packets out {fmt(step.server_packets_out, '.0f')}/s for "
+        f"{step.consumers} consumers (counted viewers {fmt(step.counted_per_viewer_pps, '.0f')}/s each, "
+        f"kept pace {step.kept_pace}), cores per process {[round(c, 2) for c in step.process_cores]}, "
+        if step.sinks
+        else ""
+    )
     say(
         f"{step.target:9} N={step.viewers:3d} (connected {step.connected}): server {step.server_cores:.2f} cores, "
         f"{fmt(step.per_viewer_ms)} ms/s per viewer, video fps min {fmt(step.min_video_fps)} "
@@ -1011,7 +1153,7 @@ def print_step(step: Step) -> None:
         f"audio min {fmt(step.min_audio_fps)}/s, first frame p50 {fmt(step.first_p50, '.0f', 1000)} ms "
         f"p95 {fmt(step.first_p95, '.0f', 1000)} ms (answer p50 {fmt(step.answer_p50, '.0f', 1000)} ms, "
         f"connected p50 {fmt(step.connect_p50, '.0f', 1000)} ms), RSS {step.rss_mb:.0f} MB, "
-        f"load {step.load_cores:.2f} cores, "
+        f"load {step.load_cores:.2f} cores, {sinks}"
         f"other {step.other_cores:.2f} cores, PLI restarts {step.restarts}, "
         f"UDP drops server {step.server_drops} load {step.load_drops}, light viewers {step.light}, "
         f"packets out {fmt(step.packets_out, '.0f')}/s ({fmt(step.packets_per_core, '.0f')} per server core, "
@@ -1107,6 +1249,120 @@ def run_liverooms(args: argparse.Namespace, tmp: Path, env: dict[str, str], resu
         errors = [line for line in log_tail(log, 400).splitlines() if "Traceback" in line or "ERROR" in line]
         if errors:
             say(f"liverooms server log has {len(errors)} error lines; tail:\n{log_tail(log, 20)}")
+
+
+def sweep(
+    bench: Bench, args: argparse.Namespace, path: str, sizes: list[int], steps: list[Step]
+) -> tuple[int, int | None]:
+    """Grow the audience step by step until a step fails, then one midpoint: (largest N passed, first N failed)."""
+    last_ok, first_bad = 0, None
+    for size in sizes:
+        bench.set_viewers(path, size)
+        time.sleep(args.settle)
+        step = bench.measure(args.window)
+        steps.append(step)
+        print_step(step)
+        if step.ok:
+            last_ok = size
+        else:
+            first_bad = size
+            break
+    if first_bad is not None and first_bad - last_ok >= 4 and args.refine:
+        middle = (first_bad + last_ok) // 2
+        bench.set_viewers(path, middle)
+        time.sleep(args.settle + 5)  # let the overloaded step's backlog drain first
+        step = bench.measure(args.window)
+        steps.append(step)
+        print_step(step)
+        if step.ok:
+            last_ok = middle
+    return last_ok, first_bad
+
+
+def run_edge_capacity(args: argparse.Namespace, tmp: Path, results: dict[str, Any]) -> None:
+    """Full-room viewers at >= 29 fps: one process, then an origin + an edge (viewers split evenly), same run.
+
+    Both layouts on a fresh throwaway SQLite database and the bench's Redis database (flushed first),
+    every process with its own LIVEROOMS_INTERNAL_URL, so the one-process layout runs the same code
+    (origin lease, Redis channel layer) as the two-process one. Publishers always WHIP to the first
+    process (the origin); in the two-process layout viewer load k watches on process k % 2, and the
+    edge serves its viewers from one upstream WHEP subscription to the origin.
+    """
+    import redis  # the channel layer's client, in requirements.txt
+
+    if args.counted is None:
+        args.counted = 3  # per load process: the rest sink, so the load leaves the cores to the servers
+    for processes in (2,) if args.edge_only else (1, 2):
+        redis.Redis.from_url(args.edge_redis).flushdb()
+        work = tmp / f"layout{processes}"
+        work.mkdir()
+        env = processes_server_env(work, debug=True, REDIS_URL=args.edge_redis)
+        name = "1 process" if processes == 1 else "origin+edge"
+        say(f"{name}: migrating a throwaway database, opening a room with 4 seated users")
+        slug, tokens = prepare_database(env)
+        servers: list[tuple[int, subprocess.Popen[bytes], Path]] = []
+        bench: Bench | None = None
+        try:
+            for index in range(processes):
+                port = free_port()
+                log = work / f"daphne{index}.log"
+                own = {**env, "LIVEROOMS_INTERNAL_URL": f"http://{HOST}:{port}"}
+                servers.append((port, start_server("liverooms.asgi:application", port, own, log), log))
+            for port, proc, log in servers:
+                wait_for_port(port, proc, log)
+            (port, proc, _), edges = servers[0], [(p, s) for p, s, _ in servers[1:]]
+            bench = Bench(name, port, proc, args, edges=edges)
+            bench.publish([(f"/rooms/{slug}/whip", token) for token in tokens])
+            results["clip"] = bench.clip
+            say(f"{name}: 4 publishers connected; settling")
+            time.sleep(args.settle)
+            results[f"edge_baseline_{processes}"] = measure_baseline(bench, args.window)
+            top = args.viewers * (1 if args.edge_only else processes)
+            stride = args.step * (1 if args.edge_only else processes)
+            sizes = [*range(stride, top, stride), top]
+            steps: list[Step] = results.setdefault(f"edge_steps_{processes}", [])
+            last_ok, first_bad = sweep(bench, args, f"/rooms/{slug}/whep", sizes, steps)
+            results[f"edge_max_ok_{processes}"] = last_ok
+            results[f"edge_first_bad_{processes}"] = first_bad
+        finally:
+            if bench is not None:
+                bench.close()
+            for _, proc, log in servers:
+                stop_process(proc)
+                errors = [line for line in log_tail(log, 400).splitlines() if "Traceback" in line]
+                if errors:
+                    say(f"{name}: {log.name} has {len(errors)} tracebacks; tail:\n{log_tail(log, 20)}")
+
+
+def edge_report(results: dict[str, Any]) -> str:
+    lines = [
+        "| layout | viewers | server cores (per process) | ms/s per viewer | min video fps (median) | tracks < 29 fps "
+        "| min audio/s | counted / sink viewers | server packets out/s (kept pace) | load cores | other cores "
+        "| UDP drops server / load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for processes in (1, 2):
+        for step in [results.get(f"edge_baseline_{processes}"), *results.get(f"edge_steps_{processes}", [])]:
+            if step is None:
+                continue
+            per = " + ".join(f"{c:.2f}" for c in step.process_cores)
+            pace = {True: "yes", False: "**no**", None: "-"}[step.kept_pace]
+            lines.append(
+                f"| {step.target} | {step.viewers} | {step.server_cores:.2f} ({per}) | {fmt(step.per_viewer_ms)} "
+                f"| {fmt(step.min_video_fps)} ({fmt(step.median_video_fps)}) | {step.below_target} "
+                f"| {fmt(step.min_audio_fps)} | {step.connected - step.sinks} / {step.sinks} "
+                f"| {fmt(step.server_packets_out, '.0f')} ({pace}) | {step.load_cores:.2f} | {step.other_cores:.2f} "
+                f"| {step.server_drops} / {step.load_drops} |"
+            )
+    one, two = results.get("edge_max_ok_1"), results.get("edge_max_ok_2")
+    if one and two is not None:
+        lines.append("")
+        lines.append(
+            f"- full-room viewers at >= {FPS_TARGET:.0f} fps: 1 process {one}, origin + edge {two}: "
+            f"**{two / one:.2f}x** (target >= 1.8x); first failing step: 1 process "
+            f"{results.get('edge_first_bad_1')}, origin + edge {results.get('edge_first_bad_2')}"
+        )
+    return "\n".join(lines)
 
 
 #: (name, publishers' video codec, viewers' video codec) of the codec comparison (--codecs N)
@@ -1385,6 +1641,22 @@ def main() -> int:
         metavar="N",
         help="instead of the sweep: VP8 and H.264 publishers, pass-through and transcoded, at 0, 2 and N viewers",
     )
+    parser.add_argument(
+        "--edge",
+        action="store_true",
+        help="instead of the sweep: capacity of 1 process vs an origin + an edge (viewers split), same run",
+    )
+    parser.add_argument(
+        "--edge-only", action="store_true", help="with --edge: only the two-process layout, every viewer on the edge"
+    )
+    parser.add_argument(
+        "--counted",
+        type=int,
+        metavar="K",
+        help="only K viewers per load process count frames; the others' RTP is dropped in the kernel (a BPF "
+        "filter), and the servers' own packet counters (/metrics) check that they were sent",
+    )
+    parser.add_argument("--edge-redis", default="redis://127.0.0.1:6379/14", help="Redis database for --edge (flushed)")
     args = parser.parse_args()
     if args.viewers < 1 or args.step < 1 or args.load_procs < 1:
         parser.error("--viewers, --step and --load-procs must be at least 1")
@@ -1393,6 +1665,22 @@ def main() -> int:
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="relay-bench-"))
     env = server_env(tmp)
+    if args.edge:
+        try:
+            wait_for_quiet(args.quiet_wait)
+            run_edge_capacity(args, tmp, results)
+        except KeyboardInterrupt:
+            say("interrupted")
+            return 130
+        finally:
+            print("\n" + edge_report(results))
+            if args.json:
+                payload = {k: ([step_json(x) for x in v] if isinstance(v, list) else v) for k, v in results.items()}
+                payload = {k: (step_json(v) if isinstance(v, Step) else v) for k, v in payload.items()}
+                args.json.write_text(json.dumps(payload, indent=1, default=str))
+            shutil.rmtree(tmp, ignore_errors=True)
+            say(f"done in {time.monotonic() - started:.0f} s")
+        return 0
     if args.codecs is not None:
         if args.codecs < 3:
             parser.error("--codecs N needs N >= 3")
