@@ -234,6 +234,8 @@ MEDIA_MAX_PENDING_PEERS = env_int("MEDIA_MAX_PENDING_PEERS", 50, minimum=1)
 MEDIA_CONNECT_TIMEOUT = env_float("MEDIA_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 # Distinct ICE candidates of one offer the relay tries; try private/loopback ones from any client.
 MEDIA_MAX_ICE_CANDIDATES = env_int("MEDIA_MAX_ICE_CANDIDATES", 20, minimum=1)
+# Bytes of UDP receive buffer on each publisher's (and an edge's upstream's) socket (media.sockets).
+MEDIA_RECEIVE_BUFFER = env_int("MEDIA_RECEIVE_BUFFER", 4 * 1024 * 1024, minimum=65536)
 MEDIA_ALLOW_PRIVATE_CANDIDATES = env_bool("MEDIA_ALLOW_PRIVATE_CANDIDATES", False)
 # Who is speaking (RTP audio-level extension): a seat speaks once its packets stay at or above
 # SPEAKING_LEVEL_DBOV for SPEAKING_START_MS, and stops after SPEAKING_STOP_MS without.

@@ -33,6 +33,7 @@ from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSess
 from media.origin import CLIENT_HEADER, EDGE_HEADER, Holder, Registry, edge_credential
 from media.passthrough import install_sink
 from media.relay import KINDS, SEATS, IceServerSpec, RoomRelay, _codec_preferences, _ice_server
+from media.sockets import raise_receive_buffers
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ class Upstream:
                 raise ValueError(f"WHEP answered {reply.status}: {reply.body.decode(errors='replace').strip()}")
             location = reply.headers.get("Location")
             await pc.setRemoteDescription(RTCSessionDescription(sdp=reply.body.decode(), type="answer"))
+            raise_receive_buffers(pc)  # the whole room comes in here
             self.holder = holder
             self.subscriptions += 1
             self.relay.set_feed(feed, lambda seat: self._ask_keyframe(video.get(seat)))

@@ -38,6 +38,7 @@ from media.dtls import explain_failure
 from media.h264 import ParameterSets, is_h264_keyframe
 from media.passthrough import FrameSink, SlotTrack, install_sink, pack_as_negotiated
 from media.sdp import OfferedMedia, OfferError, parse_offer
+from media.sockets import raise_receive_buffers
 from media.speaking import OnSpeaking, SpeakingDetector
 from media.transcode import Transcoder
 from media.vp8 import (
@@ -577,6 +578,8 @@ class RoomRelay:
             raise BadOffer(f"unusable offer: {exc}") from exc
         if session.ended:
             raise RelayClosed("session closed during negotiation")
+        if session.role == "publisher":  # what a publisher sends is every viewer's (media.sockets)
+            raise_receive_buffers(pc)
         loop = asyncio.get_running_loop()
         session.timers["connect"] = loop.call_later(session.connect_timeout, self._connect_timeout, session)
         answer: str = pc.localDescription.sdp
