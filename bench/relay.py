@@ -59,6 +59,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from multiprocessing.connection import Connection
@@ -1213,28 +1214,8 @@ def run_liverooms(args: argparse.Namespace, tmp: Path, env: dict[str, str], resu
         bench.probe(results["liverooms_baseline"], f"/rooms/{slug}/whep", args.probes)
         steps: list[Step] = results["liverooms"]
         sizes = [*range(args.step, args.viewers, args.step), args.viewers]
-        last_ok, first_bad = 0, None
-        for size in sizes:
-            bench.set_viewers(f"/rooms/{slug}/whep", size)
-            time.sleep(args.settle)
-            step = bench.measure(args.window)
-            steps.append(step)
-            print_step(step)
-            bench.probe(step, f"/rooms/{slug}/whep", args.probes)
-            if step.ok:
-                last_ok = size
-            else:
-                first_bad = size
-                break
-        if first_bad is not None and first_bad - last_ok >= 4 and args.refine:
-            middle = (first_bad + last_ok) // 2
-            bench.set_viewers(f"/rooms/{slug}/whep", middle)
-            time.sleep(args.settle + 5)  # let the overloaded step's backlog drain first
-            step = bench.measure(args.window)
-            steps.append(step)
-            print_step(step)
-            if step.ok:
-                last_ok = middle
+        path = f"/rooms/{slug}/whep"
+        last_ok, first_bad = sweep(bench, args, path, sizes, steps, probe=lambda s: bench.probe(s, path, args.probes))
         results["max_ok"] = last_ok
         results["first_bad"] = first_bad
         if args.profile:
@@ -1252,9 +1233,15 @@ def run_liverooms(args: argparse.Namespace, tmp: Path, env: dict[str, str], resu
 
 
 def sweep(
-    bench: Bench, args: argparse.Namespace, path: str, sizes: list[int], steps: list[Step]
+    bench: Bench,
+    args: argparse.Namespace,
+    path: str,
+    sizes: list[int],
+    steps: list[Step],
+    probe: Callable[[Step], None] | None = None,
 ) -> tuple[int, int | None]:
-    """Grow the audience step by step until a step fails, then one midpoint: (largest N passed, first N failed)."""
+    """Grow the audience step by step until a step fails, then one midpoint: (largest N passed, first N
+    failed). `probe` runs after each step of the sweep (single joins timed)."""
     last_ok, first_bad = 0, None
     for size in sizes:
         bench.set_viewers(path, size)
@@ -1262,6 +1249,8 @@ def sweep(
         step = bench.measure(args.window)
         steps.append(step)
         print_step(step)
+        if probe is not None:
+            probe(step)
         if step.ok:
             last_ok = size
         else:
@@ -1665,33 +1654,26 @@ def main() -> int:
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="relay-bench-"))
     env = server_env(tmp)
-    if args.edge:
+    if args.codecs is not None and args.codecs < 3:
+        parser.error("--codecs N needs N >= 3")
+    if args.edge or args.codecs is not None:
+        run, report_of = (
+            (run_edge_capacity, edge_report)
+            if args.edge
+            else (run_codecs, lambda results: codec_report(results, args.codecs))
+        )
         try:
             wait_for_quiet(args.quiet_wait)
-            run_edge_capacity(args, tmp, results)
+            run(args, tmp, results)
         except KeyboardInterrupt:
             say("interrupted")
             return 130
         finally:
-            print("\n" + edge_report(results))
-            if args.json:
+            print("\n" + report_of(results))
+            if args.json and args.edge:
                 payload = {k: ([step_json(x) for x in v] if isinstance(v, list) else v) for k, v in results.items()}
                 payload = {k: (step_json(v) if isinstance(v, Step) else v) for k, v in payload.items()}
                 args.json.write_text(json.dumps(payload, indent=1, default=str))
-            shutil.rmtree(tmp, ignore_errors=True)
-            say(f"done in {time.monotonic() - started:.0f} s")
-        return 0
-    if args.codecs is not None:
-        if args.codecs < 3:
-            parser.error("--codecs N needs N >= 3")
-        try:
-            wait_for_quiet(args.quiet_wait)
-            run_codecs(args, tmp, results)
-        except KeyboardInterrupt:
-            say("interrupted")
-            return 130
-        finally:
-            print("\n" + codec_report(results, args.codecs))
             shutil.rmtree(tmp, ignore_errors=True)
             say(f"done in {time.monotonic() - started:.0f} s")
         return 0
