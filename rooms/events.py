@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 # What listeners hear: the room, and its events as stored (`{type, seq, **fields}`, in order) or
 # one notice (`{type, **fields}`: no `seq`). They run inside the change's transaction; one that
 # raises rolls the change back (a transactional outbox: an event and what a listener records of it
-# commit together or not at all). They must not change the dicts: the same ones go on the wire.
+# commit together or not at all). They must not change the dicts: the caller gets the same ones.
 Listener = Callable[[Room, Sequence[dict[str, Any]]], None]
 # A redaction: the room, and for each `seq` withdrawn, the fields the event carries from now on.
 Redaction = Callable[[Room, dict[int, dict[str, Any]]], None]

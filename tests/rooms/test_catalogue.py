@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from liverooms.webhooks.models import EVENT_TYPES
+from liverooms.webhooks.models import EVENT_TYPES, Endpoint, Event
 from rooms import catalogue
 from rooms.catalogue import CATALOGUE, NOTICES, STREAM_TYPES, UncataloguedFrame, check
 from rooms.events import append_event, notify, send_to_user
@@ -168,8 +168,6 @@ def test_an_event_nobody_described_is_not_published(room: Room) -> None:
 
 
 def test_a_notice_nobody_described_is_not_told(room: Room) -> None:
-    from liverooms.webhooks.models import Endpoint, Event
-
     Endpoint.objects.create(url="http://127.0.0.1:9/hook", event_types=[name for name, _ in EVENT_TYPES])
     with pytest.raises(UncataloguedFrame), transaction.atomic():
         notify("room.paused", room=room, data={"room": {}})
