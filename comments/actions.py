@@ -21,6 +21,7 @@ from comments.pins import unpin_any, unpin_author
 from comments.text import folded, normalise
 from liverooms.errors import ActionError, rate_limited
 from liverooms.ratelimit import token_wait
+from rooms.catalogue import COMMENT_CREATED, COMMENT_REMOVED
 from rooms.events import append_event, redact
 from rooms.models import Room
 
@@ -144,7 +145,7 @@ def post_comment(*, room: Room, author: User | AnonymousUser, text: str, ref: st
         if held:
             review_module.hold(room=locked, comment=comment)
         else:
-            append_event(locked, "comment.created", {"comment": comment_data(comment)})
+            append_event(locked, COMMENT_CREATED, {"comment": comment_data(comment)})
     return comment
 
 
@@ -157,7 +158,7 @@ def remove_comment(*, comment: Comment, by: User | None) -> bool:
         locked.removed_at = timezone.now()
         locked.removed_by = by
         locked.save(update_fields=["removed_at", "removed_by"])
-        append_event(locked.room, "comment.removed", {"comment_id": locked.pk})
+        append_event(locked.room, COMMENT_REMOVED, {"comment_id": locked.pk})
         unpin_any(room=locked.room, comment_ids=[locked.pk])
         redact_comments(room=locked.room, comment_ids=[locked.pk])
     comment.removed_at, comment.removed_by = locked.removed_at, locked.removed_by
@@ -202,7 +203,7 @@ def restore_comment(*, comment: Comment) -> bool:
         locked.removed_at = None
         locked.removed_by = None
         locked.save(update_fields=["removed_at", "removed_by"])
-        append_event(locked.room, "comment.created", {"comment": comment_data(locked)})
+        append_event(locked.room, COMMENT_CREATED, {"comment": comment_data(locked)})
     comment.removed_at, comment.removed_by = None, None
     return True
 

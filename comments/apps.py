@@ -14,6 +14,7 @@ class CommentsConfig(AppConfig):
         from comments.actions import subject_of
         from comments.handlers import HANDLERS, WITH_REF
         from comments.moderators import is_moderator
+        from rooms.catalogue import COMMENT_CREATED, QUESTION_CREATED, QUESTION_SPOTLIGHTED, ROOM_UPDATED
         from rooms.events import register_subject
         from rooms.handlers import register_handler
         from rooms.hub import register_tick
@@ -26,10 +27,10 @@ class CommentsConfig(AppConfig):
         # What a removal or a dismissal redacts (rooms.events.redact): a comment's
         # `comment.created` and the `room.updated` that pinned it; a question's `question.created`
         # and `question.spotlighted`.
-        register_subject("comment.created", lambda fields: subject_of(_comment_id(fields)))
-        register_subject("room.updated", _pinned_subject)
-        register_subject("question.created", lambda fields: questions.subject_of(int(fields["question"]["id"])))
-        register_subject("question.spotlighted", _spotlight_subject)
+        register_subject(COMMENT_CREATED, lambda fields: subject_of(_comment_id(fields)))
+        register_subject(ROOM_UPDATED, _pinned_subject)
+        register_subject(QUESTION_CREATED, lambda fields: questions.subject_of(int(fields["question"]["id"])))
+        register_subject(QUESTION_SPOTLIGHTED, _spotlight_subject)
         register_tick(questions.flush_votes, pending=questions.votes_pending)
         # The socket's frames, its snapshot, reactions, the pages and the room's figures.
         for frame_type, handler in HANDLERS.items():

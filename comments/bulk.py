@@ -20,6 +20,7 @@ from django.utils import timezone
 from comments.actions import ban_user, redact_comments
 from comments.models import Comment, ModerationJob
 from comments.pins import unpin_any
+from rooms.catalogue import COMMENT_REMOVED
 from rooms.events import append_events
 from rooms.models import Room
 
@@ -82,7 +83,7 @@ def remove_next_batch(*, job_id: int, batch_size: int = BATCH_SIZE) -> int | Non
             by_room.setdefault(room_id, []).append(comment_id)
         rooms = Room.objects.in_bulk(list(by_room))
         for room_id in sorted(by_room):  # rooms locked in id order
-            removed = [("comment.removed", {"comment_id": pk}) for pk in sorted(by_room[room_id])]
+            removed = [(COMMENT_REMOVED, {"comment_id": pk}) for pk in sorted(by_room[room_id])]
             append_events(rooms[room_id], removed)
             unpin_any(room=rooms[room_id], comment_ids=by_room[room_id])
             redact_comments(room=rooms[room_id], comment_ids=by_room[room_id])

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from comments import actions
 from comments.models import Ban, Comment, RoomModerator
 from liverooms.errors import ActionError
-from liverooms.webhooks import outbox
 from rooms.access import locked_live_room, require_host, require_user
-from rooms.events import append_event, send_to_user
+from rooms.catalogue import ROOM_UPDATED, USER_TIMED_OUT
+from rooms.events import append_event, notify, send_to_user
 from rooms.frames import room_data, user_data
 from rooms.models import Room
 
@@ -79,7 +79,7 @@ def set_moderator(*, room: Room, user: AnyUser, username: str, on: bool) -> None
             RoomModerator.objects.create(room=locked, user=target)
         else:
             named.delete()
-        append_event(locked, "room.updated", {"room": {"moderators": moderators_data(locked)}})
+        append_event(locked, ROOM_UPDATED, {"room": {"moderators": moderators_data(locked)}})
 
 
 def remove(*, room: Room, user: AnyUser, comment_id: int) -> None:
@@ -123,9 +123,9 @@ def timeout(*, room: Room, user: AnyUser, username: str, seconds: int) -> dateti
         else:
             ban.until, ban.created_by = until, moderator
             ban.save(update_fields=["until", "created_by"])
-        send_to_user(room, target.pk, {"type": "user.timed_out", "until": until.isoformat() if until else None})
-        outbox.emit(
-            "user.timed_out",
+        send_to_user(room, target.pk, {"type": USER_TIMED_OUT, "until": until.isoformat() if until else None})
+        notify(
+            USER_TIMED_OUT,
             room=room,
             data={
                 "room": room_data(room),

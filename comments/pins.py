@@ -12,6 +12,7 @@ from comments.frames import comment_data
 from comments.models import Comment, Hotline
 from liverooms.errors import ActionError
 from rooms.access import locked_live_room, require_user
+from rooms.catalogue import ROOM_UPDATED
 from rooms.events import append_event
 from rooms.models import Room
 
@@ -34,13 +35,13 @@ def pin(*, room: Room, user: User | AnonymousUser, comment_id: int | None) -> No
             return
         hotline.pinned = comment
         hotline.save(update_fields=["pinned"])
-        append_event(locked, "room.updated", {"room": {"pinned": comment_data(comment) if comment else None}})
+        append_event(locked, ROOM_UPDATED, {"room": {"pinned": comment_data(comment) if comment else None}})
 
 
 def unpin_any(*, room: Room, comment_ids: Iterable[int]) -> None:
     """In a removal's transaction: if the room's pinned comment is among these, unpin it."""
     if Hotline.objects.filter(room=room, pinned_id__in=list(comment_ids)).update(pinned=None):
-        append_event(room, "room.updated", {"room": {"pinned": None}})
+        append_event(room, ROOM_UPDATED, {"room": {"pinned": None}})
 
 
 def unpin_author(*, user: User, room: Room | None) -> None:
@@ -51,4 +52,4 @@ def unpin_author(*, user: User, room: Room | None) -> None:
     for hotline in pinned.select_related("room"):
         hotline.pinned = None
         hotline.save(update_fields=["pinned"])
-        append_event(hotline.room, "room.updated", {"room": {"pinned": None}})
+        append_event(hotline.room, ROOM_UPDATED, {"room": {"pinned": None}})

@@ -25,6 +25,7 @@ from comments.moderators import can_moderate
 from comments.text import normalise
 from liverooms.errors import ActionError, rate_limited
 from rooms.access import locked_live_room, require_host, require_user
+from rooms.catalogue import QUESTION_CLOSED, QUESTION_CREATED, QUESTION_SPOTLIGHTED, QUESTION_UPDATED, ROOM_UPDATED
 from rooms.events import append_event, append_events, redact
 from rooms.models import Room
 
@@ -60,7 +61,7 @@ def set_qa_enabled(*, room: Room, user: AnyUser, enabled: bool) -> None:
         if hotline.qa_enabled != enabled:
             hotline.qa_enabled = enabled
             hotline.save(update_fields=["qa_enabled"])
-            append_event(locked, "room.updated", {"room": {"qa_enabled": enabled}})
+            append_event(locked, ROOM_UPDATED, {"room": {"qa_enabled": enabled}})
 
 
 def ask(*, room: Room, user: AnyUser, text: str) -> Question:
@@ -86,7 +87,7 @@ def ask(*, room: Room, user: AnyUser, text: str) -> Question:
         if Question.objects.filter(room=locked, author=asker, status=Question.Status.OPEN).exists():
             raise ActionError("forbidden", _("You have a question waiting already; ask again once it is answered."))
         question = Question.objects.create(room=locked, author=asker, text=text)
-        append_event(locked, "question.created", {"question": question_data(question)})
+        append_event(locked, QUESTION_CREATED, {"question": question_data(question)})
     return question
 
 
@@ -136,7 +137,7 @@ def flush_votes(room_id: int) -> int:
     with transaction.atomic():
         room = Room.objects.get(pk=room_id)
         totals = Question.objects.filter(pk__in=ids, status=Question.Status.OPEN).order_by("pk")
-        events = [("question.updated", {"question_id": pk, "votes": n}) for pk, n in totals.values_list("pk", "votes")]
+        events = [(QUESTION_UPDATED, {"question_id": pk, "votes": n}) for pk, n in totals.values_list("pk", "votes")]
         append_events(room, events)
     return len(events)
 
@@ -152,7 +153,7 @@ def spotlight(*, room: Room, user: AnyUser, question_id: int | None) -> None:
             return
         hotline.spotlight = question
         hotline.save(update_fields=["spotlight"])
-        append_event(locked, "question.spotlighted", {"question": question_data(question) if question else None})
+        append_event(locked, QUESTION_SPOTLIGHTED, {"question": question_data(question) if question else None})
 
 
 def answer(*, room: Room, user: AnyUser, question_id: int) -> None:
@@ -194,7 +195,7 @@ def restore_question(*, question: Question) -> bool:
             return False
         locked.status, locked.closed_at, locked.closed_by = Question.Status.OPEN, None, None
         locked.save(update_fields=["status", "closed_at", "closed_by"])
-        append_event(locked.room, "question.created", {"question": question_data(locked)})
+        append_event(locked.room, QUESTION_CREATED, {"question": question_data(locked)})
     return True
 
 
@@ -202,7 +203,7 @@ def _close(room: Room, question: Question, *, how: Question.Status, by: User | N
     question.status, question.closed_at, question.closed_by = how, timezone.now(), by
     question.save(update_fields=["status", "closed_at", "closed_by"])
     Hotline.objects.filter(room=room, spotlight=question).update(spotlight=None)
-    append_event(room, "question.closed", {"question_id": question.pk, "how": str(how)})
+    append_event(room, QUESTION_CLOSED, {"question_id": question.pk, "how": str(how)})
     if how == Question.Status.DISMISSED:
         redact(room, {subject_of(question.pk): partial(redacted_question, question.pk)})
 

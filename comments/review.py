@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from comments.frames import comment_data
 from comments.models import Comment, RoomModerator
 from liverooms.errors import ActionError
-from liverooms.webhooks import outbox
 from rooms.access import require_user
-from rooms.events import append_event, send_to_users
+from rooms.catalogue import COMMENT_APPROVED, COMMENT_CREATED, COMMENT_HELD, COMMENT_REJECTED
+from rooms.events import append_event, notify, send_to_users
 from rooms.frames import room_data
 from rooms.models import Room
 
@@ -34,9 +34,9 @@ def moderator_ids(room: Room) -> list[int]:
 
 def hold(*, room: Room, comment: Comment) -> None:
     """In the post's transaction: tell the author and the reviewers (`comment.held`), and webhooks."""
-    frame = {"type": "comment.held", "comment": comment_data(comment)}
+    frame = {"type": COMMENT_HELD, "comment": comment_data(comment)}
     send_to_users(room, [comment.author_id, *moderator_ids(room)], frame)
-    outbox.emit("comment.held", room=room, data={"room": room_data(room), "comment": comment_data(comment)})
+    notify(COMMENT_HELD, room=room, data={"room": room_data(room), "comment": comment_data(comment)})
 
 
 def held_in(room: Room) -> list[Comment]:
@@ -75,8 +75,8 @@ def approve_comment(*, comment: Comment, room: Room) -> Comment:
     comment.review = Comment.Review.APPROVED
     comment.save(update_fields=["review"])
     data = comment_data(comment)
-    append_event(room, "comment.created", {"comment": data})
-    outbox.emit("comment.approved", room=room, data={"room": room_data(room), "comment": data})
+    append_event(room, COMMENT_CREATED, {"comment": data})
+    notify(COMMENT_APPROVED, room=room, data={"room": room_data(room), "comment": data})
     return comment
 
 
@@ -92,7 +92,7 @@ def reject(*, room: Room, user: User | AnonymousUser, comment_id: int) -> None:
 def reject_comment(*, comment: Comment, room: Room) -> None:
     comment.review = Comment.Review.REJECTED
     comment.save(update_fields=["review"])
-    frame = {"type": "comment.rejected", "comment_id": comment.pk}
+    frame = {"type": COMMENT_REJECTED, "comment_id": comment.pk}
     send_to_users(room, [comment.author_id, *moderator_ids(room)], frame)
 
 

@@ -9,6 +9,7 @@ from comments.models import Hotline
 from liverooms.errors import ActionError
 from rooms import actions as rooms
 from rooms.access import locked_live_room, require_host, require_user
+from rooms.catalogue import ROOM_UPDATED
 from rooms.events import append_event
 from rooms.models import Room
 
@@ -35,4 +36,4 @@ def set_comment_settings(
             if hotline.slow_mode != slow_mode:
                 hotline.slow_mode = slow_mode
                 hotline.save(update_fields=["slow_mode"])
-                append_event(locked, "room.updated", {"room": {"slow_mode": slow_mode}})
+                append_event(locked, ROOM_UPDATED, {"room": {"slow_mode": slow_mode}})

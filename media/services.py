@@ -32,6 +32,7 @@ from media.ice import ice_servers
 from media.recording import recorder as recording
 from media.relay import PeerLimits, Relays, RoomRelay
 from rooms import seats
+from rooms.catalogue import ROOM_ENDED, SEAT_UPDATED, SPEAKING
 from rooms.events import broadcast
 from rooms.hub import hubs
 from rooms.models import Room, Seat
@@ -87,7 +88,7 @@ class RoomMedia:
 
     async def _apply(self, text: str) -> None:
         frame = json.loads(text)
-        if frame["type"] == "seat.updated":
+        if frame["type"] == SEAT_UPDATED:
             seat = frame["seat"]
             self.relay.set_forwarding(seat["index"], video=seat["camera"], audio=seat["mic"])
             if seat["user"] is None:
@@ -95,7 +96,7 @@ class RoomMedia:
                 self.publisher_tokens.pop(seat["index"], None)
                 if session := self.publishers.pop(seat["index"], None):
                     await self.relay.end_session(session)
-        elif frame["type"] == "room.ended":
+        elif frame["type"] == ROOM_ENDED:
             # Not inline: closing leaves the hub, which may stop the very task delivering this.
             task = asyncio.create_task(close_room_media(self.room.pk))
             _closing.add(task)
@@ -169,7 +170,7 @@ async def relay_for(room: Room) -> RoomMedia:
 
 def _speaking(room_id: int, seats: list[int]) -> None:
     """The relay heard the set of speaking seats change: tell every socket of the room."""
-    task = asyncio.ensure_future(broadcast(room_id, {"type": "speaking", "seats": seats}))
+    task = asyncio.ensure_future(broadcast(room_id, {"type": SPEAKING, "seats": seats}))
     _closing.add(task)
     task.add_done_callback(_closing.discard)
 

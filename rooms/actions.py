@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liverooms.errors import ActionError
-from liverooms.webhooks import outbox
 from rooms import limits, seats
 from rooms.access import locked_live_room, require_host, require_user
-from rooms.events import append_event
+from rooms.catalogue import ROOM_ENDED, ROOM_STARTED, ROOM_UPDATED
+from rooms.events import append_event, notify
 from rooms.frames import room_data, user_data
 from rooms.models import HOST_SEAT, SEAT_COUNT, Room, RoomStats, Seat, new_publish_token
 
@@ -64,7 +64,7 @@ def create_room(*, host: User, title: str) -> Room:
             for index in range(SEAT_COUNT)
         )
         RoomStats.objects.create(room=room)
-        outbox.emit("room.started", room=room, data={"room": room_data(room), "host": user_data(host)})
+        notify(ROOM_STARTED, room=room, data={"room": room_data(room), "host": user_data(host)})
     return room
 
 
@@ -78,7 +78,7 @@ def end_room(*, room: Room) -> bool:
         locked.ended_at = timezone.now()
         locked.save(update_fields=["status", "ended_at"])
         locked.seats.filter(publishing=True).update(publishing=False)
-        append_event(locked, "room.ended", {"room": room_data(locked)})
+        append_event(locked, ROOM_ENDED, {"room": room_data(locked)})
     room.status, room.ended_at, room.last_seq = locked.status, locked.ended_at, locked.last_seq
     return True
 
@@ -99,7 +99,7 @@ def set_comments_enabled(*, room: Room, user: User | AnonymousUser, enabled: boo
         if locked.comments_enabled != enabled:
             locked.comments_enabled = enabled
             locked.save(update_fields=["comments_enabled"])
-            append_event(locked, "room.updated", {"room": room_data(locked)})
+            append_event(locked, ROOM_UPDATED, {"room": room_data(locked)})
     room.comments_enabled = enabled
     return locked
 

@@ -4,6 +4,11 @@ Actions call `append_event` inside their transaction. The event's `seq` comes fr
 row (`last_seq + 1`, an UPDATE that holds the row lock until commit), so a room's events are
 numbered without gaps and in commit order; a rolled-back change leaves neither a row nor a gap.
 Only after the transaction commits is the frame sent to the room's channel-layer group.
+
+Other apps listen from their AppConfig.ready (`register_listener`; the webhooks app records its
+outbox this way): a listener gets the event objects inside the same transaction, so what it
+writes commits or rolls back with them. It also hears the room's notices (`notify`): what
+happens in a room without being a frame of its stream (a host went live, a new viewer peak).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -19,25 +24,31 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import F
 
-from liverooms.webhooks import outbox
 from rooms import catalogue
 from rooms.models import Room, RoomEvent
 
 logger = logging.getLogger(__name__)
 
 
-# Stream events that webhooks receive too (room.started and viewer.peak are not stream events).
-WEBHOOK_EVENTS = frozenset(
-    {
-        "room.ended",
-        "seat.updated",
-        "comment.created",
-        "comment.removed",
-        "question.created",
-        "question.spotlighted",
-        "question.closed",
-    }
-)
+# What listeners hear: the room, and its events as stored (`{type, seq, **fields}`, in order) or
+# one notice (`{type, **fields}`: no `seq`). They run inside the change's transaction; one that
+# raises rolls the change back (a transactional outbox: an event and what a listener records of it
+# commit together or not at all). They must not change the dicts: the caller gets the same ones.
+Listener = Callable[[Room, Sequence[dict[str, Any]]], None]
+# A redaction: the room, and for each `seq` withdrawn, the fields the event carries from now on.
+Redaction = Callable[[Room, dict[int, dict[str, Any]]], None]
+_LISTENERS: list[Listener] = []
+_REDACTIONS: list[Redaction] = []
+
+
+def register_listener(listener: Listener, *, on_redact: Redaction | None = None) -> None:
+    """Hear every stream event and notice of every room, in the transaction that makes it; a
+    listener that keeps what it heard (webhook payloads) says with `on_redact` how to withdraw it
+    (`redact`). Registering the same functions again changes nothing."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+    if on_redact is not None and on_redact not in _REDACTIONS:
+        _REDACTIONS.append(on_redact)
 
 
 # event type -> what an event of that type is about ("comment:42"): the events that can be
@@ -88,15 +99,21 @@ def append_events(room: Room, events: list[tuple[str, dict[str, Any]]]) -> list[
     # The broadcast is registered first: after-commit work that fails later (a webhook kick with
     # the broker down) cannot keep a committed event from the room's sockets.
     transaction.on_commit(lambda: _group_send_all(room.pk, messages))
-    outbox.emit_many(
-        [
-            (event_type, fields, frame["seq"])
-            for frame, (event_type, fields) in zip(frames, events, strict=True)
-            if event_type in WEBHOOK_EVENTS
-        ],
-        room=room,
-    )
+    for listener in _LISTENERS:
+        listener(room, frames)
     return frames
+
+
+def notify(notice_type: str, *, room: Room, data: dict[str, Any]) -> None:
+    """Tell the listeners of a notice (catalogue.NOTICES): something that happened in the room but
+    is not a frame of its stream (`room.started`, `viewer.peak`, a held comment). Like an event, it
+    is told inside the transaction of the change it describes, so it commits or rolls back with it."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("notify must run inside the transaction of the change it describes")
+    catalogue.check_notice(notice_type, data)
+    notice = [{"type": notice_type, **data}]
+    for listener in _LISTENERS:
+        listener(room, notice)
 
 
 def _subject(event_type: str, fields: dict[str, Any]) -> str:
@@ -107,8 +124,9 @@ def _subject(event_type: str, fields: dict[str, Any]) -> str:
 def redact(room: Room, replacements: dict[str, Callable[[str], dict[str, Any]]]) -> int:
     """Withdraw what stored events carry: every stream row of the room about one of the subjects
     becomes `{type, seq, **replacements[subject](type)}` (its `seq` stays, so the stream stays
-    gap-free), and so does the webhook payload recorded for it. Runs in the transaction of the
-    change that withdraws it (a removal); returns how many events were redacted."""
+    gap-free), and so does what listeners recorded of it (their `on_redact`: webhook payloads).
+    Runs in the transaction of the change that withdraws it (a removal); returns how many events
+    were redacted."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("redact must run inside the transaction of the change it describes")
     if not replacements:
@@ -119,7 +137,9 @@ def redact(room: Room, replacements: dict[str, Callable[[str], dict[str, Any]]])
     for row in rows:
         row.frame = {"type": row.type, "seq": row.seq, **payloads[row.seq]}
     RoomEvent.objects.bulk_update(rows, ["frame"], batch_size=500)
-    outbox.redact(room=room, payloads=payloads)
+    if payloads:
+        for on_redact in _REDACTIONS:
+            on_redact(room, payloads)
     return len(rows)
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 
 from liverooms.errors import ActionError
 from rooms.access import locked_live_room, require_host, require_user
+from rooms.catalogue import SEAT_DECLINED, SEAT_OFFERED, SEAT_REQUESTED, SEAT_TOKEN, SEAT_UPDATED
 from rooms.events import append_event, send_to_user
 from rooms.frames import seat_data, user_data
 from rooms.models import HOST_SEAT, SEAT_COUNT, Room, Seat, SeatInvite, SeatRequest, new_publish_token
@@ -34,7 +35,7 @@ def _free_guest_seat(room: Room, *, prefer: int | None = None) -> Seat | None:
 
 
 def _publish(room: Room, seat: Seat) -> Seat:
-    append_event(room, "seat.updated", {"seat": seat_data(seat)})
+    append_event(room, SEAT_UPDATED, {"seat": seat_data(seat)})
     return seat
 
 
@@ -53,7 +54,7 @@ def _sit(room: Room, seat: Seat, user: User) -> Seat:
     _publish(room, seat)
     # The new holder's own way to publish, after the `seat.updated` that seats them (both after
     # commit, in this order): their page can go live at once, without a new `room.state`.
-    send_to_user(room, user.pk, {"type": "seat.token", "index": seat.index, "whip": whip_data(room, seat)})
+    send_to_user(room, user.pk, {"type": SEAT_TOKEN, "index": seat.index, "whip": whip_data(room, seat)})
     return seat
 
 
@@ -73,7 +74,7 @@ def request_seat(*, room: Room, user: AnyUser) -> None:
         if _free_guest_seat(locked) is None:
             raise ActionError("room_full", gettext("All seats are taken."))
         SeatRequest.objects.get_or_create(room=locked, user=viewer)
-        send_to_user(locked, locked.host_id, {"type": "seat.requested", "user": user_data(viewer)})
+        send_to_user(locked, locked.host_id, {"type": SEAT_REQUESTED, "user": user_data(viewer)})
 
 
 def invite(*, room: Room, user: AnyUser, username: str) -> SeatInvite:
@@ -93,7 +94,7 @@ def invite(*, room: Room, user: AnyUser, username: str) -> SeatInvite:
         index = next((i for i in free if i not in offered), free[0])
         offer, _ = SeatInvite.objects.update_or_create(room=locked, user=guest, defaults={"index": index})
         SeatRequest.objects.filter(room=locked, user=guest).delete()
-        send_to_user(locked, guest.pk, {"type": "seat.offered", "index": index, "by": user_data(host)})
+        send_to_user(locked, guest.pk, {"type": SEAT_OFFERED, "index": index, "by": user_data(host)})
         return offer
 
 
@@ -118,7 +119,7 @@ def decline(*, room: Room, user: AnyUser) -> None:
         deleted, _ = SeatInvite.objects.filter(room=locked, user=guest).delete()
         if not deleted:
             raise ActionError("not_found", gettext("You have no seat offer in this live."))
-        send_to_user(locked, locked.host_id, {"type": "seat.declined", "user": user_data(guest)})
+        send_to_user(locked, locked.host_id, {"type": SEAT_DECLINED, "user": user_data(guest)})
 
 
 def leave(*, room: Room, user: AnyUser) -> Seat:
@@ -293,5 +294,5 @@ def rotate_publish_token(*, room: Room, user: AnyUser) -> tuple[Seat, str | None
         seat.publish_token = new_publish_token()
         seat.save(update_fields=["publish_token"])
         # the holder's other tabs learn the new token too, or their Go live would fail with the old one
-        send_to_user(locked, holder.pk, {"type": "seat.token", "index": seat.index, "whip": whip_data(locked, seat)})
+        send_to_user(locked, holder.pk, {"type": SEAT_TOKEN, "index": seat.index, "whip": whip_data(locked, seat)})
         return seat, old

@@ -3,7 +3,7 @@
 Nothing here runs per message. Each process's hub hands over what it saw every few seconds
 (`record_presence`: one batch of writes) and a new viewer high as soon as it sees one
 (`record_peak`), and a Celery task counts the rest (`refresh`), which also announces a new viewer
-peak to webhooks.
+peak (`viewer.peak`, a notice: rooms.events.notify; webhooks hear it).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from liverooms.webhooks import outbox
+from rooms.catalogue import VIEWER_PEAK
+from rooms.events import notify
 from rooms.frames import room_data
 from rooms.models import Room, RoomStats, RoomViewer
 
@@ -90,7 +91,7 @@ def _announce_peak(room_id: int) -> None:
             return
         stats.peak_announced = stats.peak_viewers
         stats.save(update_fields=["peak_announced"])
-        outbox.emit("viewer.peak", room=room, data={"room": room_data(room), "viewers": stats.peak_viewers})
+        notify(VIEWER_PEAK, room=room, data={"room": room_data(room), "viewers": stats.peak_viewers})
 
 
 def rooms_to_refresh() -> list[int]:

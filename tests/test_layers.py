@@ -1,7 +1,7 @@
 """The import picture between our top-level packages (#19, docs/architecture.md "Layers"): no arrow
 runs back up. `rooms` is the lower layer: it owns the room socket, its snapshot, stream and hub,
-and the other apps plug into it from their AppConfig.ready. Every import counts, a lazy one inside
-a function too."""
+and the other apps plug into it from their AppConfig.ready; the webhooks app listens to the
+stream, and nobody publishes through it. Every import counts, a lazy one inside a function too."""
 
 from __future__ import annotations
 
@@ -12,25 +12,38 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# package -> our packages it must never import
+WEBHOOKS = "liverooms.webhooks"
+# package -> our packages it must never import (a package forbids its modules too)
 FORBIDDEN = {
-    "rooms": {"comments", "media"},
-    "comments": {"media"},
-    "media": {"comments"},
+    "rooms": {"comments", "media", WEBHOOKS},
+    "comments": {"media", WEBHOOKS},
+    "media": {"comments", WEBHOOKS},
+    WEBHOOKS: {"comments", "media"},
 }
+
+
+def modules(path: Path) -> set[str]:
+    """The full dotted name of every absolute module `path` imports (`from a import b`: both `a`
+    and `a.b`, as b may be a module)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Call) and _imports_by_name(node):
+            names.add(node.args[0].value)  # type: ignore[attr-defined]
+    return names
 
 
 def imported(path: Path) -> set[str]:
     """The top-level names of every absolute module `path` imports."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Call) and _imports_by_name(node):
-            names.add(node.args[0].value.split(".")[0])  # type: ignore[attr-defined]
-    return names
+    return {name.split(".")[0] for name in modules(path)}
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
 
 
 def _imports_by_name(call: ast.Call) -> bool:
@@ -41,11 +54,12 @@ def _imports_by_name(call: ast.Call) -> bool:
 
 
 def arrows_up(package: str) -> list[str]:
-    forbidden = FORBIDDEN[package]
     found = []
-    for path in sorted((ROOT / package).rglob("*.py")):
-        for name in sorted(imported(path) & forbidden):
-            found.append(f"{path.relative_to(ROOT)} imports {name}")
+    for path in sorted((ROOT / package.replace(".", "/")).rglob("*.py")):
+        names = modules(path)
+        for forbidden in sorted(FORBIDDEN[package]):
+            if any(within(name, forbidden) for name in names):
+                found.append(f"{path.relative_to(ROOT)} imports {forbidden}")
     return found
 
 
@@ -62,3 +76,17 @@ def test_the_check_sees_an_arrow_up(tmp_path: Path) -> None:
         "    importlib.import_module('comments.pages')\n"
     )
     assert imported(module) == {"os", "comments", "media"}
+
+
+def test_the_check_sees_the_webhooks_app_however_it_is_named(tmp_path: Path) -> None:
+    for line in (
+        "from liverooms.webhooks import outbox",
+        "from liverooms import webhooks",
+        "import liverooms.webhooks.outbox",
+        "importlib.import_module('liverooms.webhooks.outbox')",
+    ):
+        module = tmp_path / "m.py"
+        module.write_text(f"import os\nfrom liverooms.errors import ActionError\n{line}\n")
+        assert any(within(name, WEBHOOKS) for name in modules(module)), line
+    module.write_text("from liverooms.errors import ActionError\nfrom liverooms import env, webhooks_like\n")
+    assert not any(within(name, WEBHOOKS) for name in modules(module))

@@ -7,6 +7,9 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        """Subscribe the outbox to the rooms' stream: rooms publishes, and never imports webhooks."""
         from liverooms.webhooks import outbox
+        from rooms.events import register_listener
 
         outbox.connect_signals()
+        register_listener(outbox.on_events, on_redact=outbox.on_redacted)

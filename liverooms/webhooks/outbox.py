@@ -1,12 +1,16 @@
 """Record events for webhooks inside the transaction of the change they describe.
 
-The live path pays one cached lookup when nobody subscribed, and a few inserts when somebody
-did; posting happens in Celery workers, after commit (liverooms.webhooks.delivery).
+The outbox listens to the rooms' stream (`on_events`, registered with rooms.events from
+WebhooksConfig.ready): every stream event and notice of a type some endpoint receives is recorded
+in the transaction that makes it, and withdrawn with it (`redact`). The live path pays one cached
+lookup per event when nobody subscribed, and a few inserts when somebody did; posting happens in
+Celery workers, after commit (liverooms.webhooks.delivery).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -46,28 +50,23 @@ def subscribers(event_type: str) -> list[int]:
     return [pk for pk, types in _subscribers[1] if event_type in types]
 
 
-def emit(event_type: str, *, room: Room | None, data: dict[str, Any], seq: int | None = None) -> Event | None:
-    """Record `event_type` for every endpoint that receives it; after commit, ask a worker to
-    deliver. Must run inside the change's transaction (a rolled-back change sends nothing)."""
-    recorded = emit_many([(event_type, data, seq)], room=room)
-    return recorded[0] if recorded else None
-
-
-def emit_many(events: list[tuple[str, dict[str, Any], int | None]], *, room: Room | None) -> list[Event]:
-    """`emit` for several events of one room, in order, with one INSERT of events and one of
-    deliveries, and one delivery task per endpoint (a bulk removal is hundreds of events)."""
-    for event_type, _data, _seq in events:
-        if event_type not in TYPES:
-            raise ValueError(f"unknown webhook event type {event_type!r}")
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("emit must run inside the transaction of the change it describes")
-    wanted = [(event, receivers) for event in events if (receivers := subscribers(event[0]))]
+def on_events(room: Room, events: Sequence[dict[str, Any]]) -> None:
+    """A room's stream events (`{type, seq, **fields}`) or a notice (`{type, **fields}`), heard
+    inside the change's transaction: record each one some active endpoint receives, with its
+    fields as `data` and its `seq` (None for a notice), in one INSERT of events and one of
+    deliveries however many there are (a bulk removal is hundreds); after commit, ask a worker to
+    deliver (one task per endpoint)."""
+    wanted = [
+        (event, receivers) for event in events if event["type"] in TYPES and (receivers := subscribers(event["type"]))
+    ]
     if not wanted:
-        return []
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("webhook events must be recorded in the transaction of the change they describe")
     recorded = Event.objects.bulk_create(
-        [Event(type=event_type, room=room, seq=seq, data=data) for (event_type, data, seq), _ in wanted]
+        [Event(type=event["type"], room=room, seq=event.get("seq"), data=_data(event)) for event, _ in wanted]
     )
-    room_key = room.pk if room is not None else 0
+    room_key = room.pk
     window = timedelta(seconds=settings.WEBHOOK_RETRY_FOR)
     Delivery.objects.bulk_create(
         [
@@ -80,7 +79,16 @@ def emit_many(events: list[tuple[str, dict[str, Any], int | None]], *, room: Roo
     # robust: a broker that is down must not turn a committed change into an error; the
     # deliveries are stored, and the periodic sweep (tasks.deliver_due) sends them once it is back.
     transaction.on_commit(lambda: _kick(endpoint_ids, room_key), robust=True)
-    return recorded
+
+
+def _data(event: dict[str, Any]) -> dict[str, Any]:
+    """An event's fields, as a webhook's `data`: all but its `type` and `seq`, in their order."""
+    return {key: value for key, value in event.items() if key != "type" and key != "seq"}
+
+
+def on_redacted(room: Room, payloads: dict[int, dict[str, Any]]) -> None:
+    """Stream events of the room were redacted (rooms.events.redact): so are their payloads."""
+    redact(room=room, payloads=payloads)
 
 
 def redact(*, room: Room, payloads: dict[int, dict[str, Any]]) -> int:

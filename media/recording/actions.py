@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from liverooms.errors import ActionError
-from liverooms.webhooks import outbox
 from media.models import Recording, Replay
 from rooms.access import require_host, require_user
+from rooms.catalogue import RECORDING_DELETED, RECORDING_READY
+from rooms.events import notify
 from rooms.frames import room_data
 from rooms.models import Room
 
@@ -116,9 +117,7 @@ def mark_ready(*, room_id: int) -> bool:
         replay.ready_at = timezone.now()
         replay.composed_status = Replay.Composed.PENDING
         replay.save(update_fields=["ready_at", "composed_status"])
-        outbox.emit(
-            "recording.ready", room=replay.room, data={"room": room_data(replay.room), "replay": _replay_data(replay)}
-        )
+        notify(RECORDING_READY, room=replay.room, data={"room": room_data(replay.room), "replay": _replay_data(replay)})
         transaction.on_commit(lambda: _queue_compose(replay.pk), robust=True)
     return True
 
@@ -141,8 +140,8 @@ def delete_replay(*, replay: Replay, reason: str = "host") -> bool:
         names = [r.file.name for r in locked.recordings.all() if r.file.name]
         if locked.composed and locked.composed.name:
             names.append(locked.composed.name)
-        outbox.emit(
-            "recording.deleted",
+        notify(
+            RECORDING_DELETED,
             room=locked.room,
             data={"room": room_data(locked.room), "replay": _replay_data(locked), "reason": reason},
         )

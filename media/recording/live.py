@@ -19,6 +19,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from media.recording.actions import recording_wanted
+from rooms.catalogue import RECORDING
 from rooms.events import broadcast
 from rooms.models import Room
 from rooms.snapshot import AnyUser
@@ -38,4 +39,4 @@ def add_to_state(room: Room, user: AnyUser, state: dict[str, Any]) -> None:
 
 def announce(room_id: int, enabled: bool) -> None:
     """Runs after the commit that turned the switch (a sync view's thread)."""
-    async_to_sync(broadcast)(room_id, {"type": "recording", "enabled": bool(enabled and settings.RECORDING_ENABLED)})
+    async_to_sync(broadcast)(room_id, {"type": RECORDING, "enabled": bool(enabled and settings.RECORDING_ENABLED)})
