@@ -8,16 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
-from channels.layers import channel_layers
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import override_settings
 
 from comments.moderation import moderators_group
-from liverooms.ratelimit import reset_buckets
-from liverooms.webhooks.outbox import forget_subscribers
+from liverooms import process
 from rooms import actions as room_actions
 from rooms.models import Room
 
@@ -43,21 +40,14 @@ def _fresh_media_root() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters() -> None:
-    """Rate-limit buckets, viewer counts, origin leases and reaction totals start empty in every test (ids repeat
-    across runs, and Redis outlives the test database)."""
-    reset_buckets()
+def _fresh_process() -> None:
+    """Every test starts as a fresh process on empty stores (ids repeat across runs, and the cache
+    outlives the test database): the process's own state (hubs and Redis clients of each event loop,
+    in-process rate-limit buckets, cached webhook endpoints, the channel layers: liverooms.process),
+    then the shared store, the local-memory cache or, with Redis, its whole database (FLUSHDB: rate
+    limits, viewer counts, origin leases, reaction totals)."""
+    process.reset()
     cache.clear()
-    forget_subscribers()  # a rolled-back test's webhook endpoints are gone
-    # A fresh channel layer per test: each async test runs in its own event loop, and a layer's
-    # locks and queues belong to the loop that first used them (one loop per process in production).
-    channel_layers.backends.clear()
-    if settings.REDIS_URL:
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        for pattern in ("liverooms:bucket:*", "liverooms:viewers:*", "liverooms:origin:*"):
-            for key in client.scan_iter(pattern):
-                client.delete(key)
-        client.close()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from comments.frames import question_data, redacted_question
 from comments.models import QUESTION_MAX, Hotline, Question, QuestionVote
 from comments.moderators import can_moderate
 from comments.text import normalise
+from liverooms import process
 from liverooms.errors import ActionError, rate_limited
 from rooms.access import locked_live_room, require_host, require_user
 from rooms.catalogue import QUESTION_CLOSED, QUESTION_CREATED, QUESTION_SPOTLIGHTED, QUESTION_UPDATED, ROOM_UPDATED
@@ -94,6 +95,7 @@ def ask(*, room: Room, user: AnyUser, text: str) -> Question:
 # room id -> ids of questions voted on since the hub last published their totals (per process)
 _voted: dict[int, set[int]] = {}
 _voted_lock = threading.Lock()
+process.on_reset(_voted.clear)
 
 
 def vote(*, room: Room, user: AnyUser, question_id: int, up: bool) -> int:

@@ -7,21 +7,14 @@ every process's additions count), or, without Redis (one process), in the local 
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from functools import cache as once
-
-import redis
-import redis.asyncio as aioredis
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from liverooms import process
 from liverooms.errors import ActionError
 
 KINDS = ("heart", "fire", "clap", "laugh", "wow")
-
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
 
 
 def check_kind(kind: str) -> str:
@@ -41,18 +34,6 @@ def _key(room_id: int, kind: str) -> str:
     return f"reactions:{room_id}:{kind}"
 
 
-def _client() -> aioredis.Redis:
-    loop = asyncio.get_running_loop()
-    if loop not in _clients:
-        _clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-    return _clients[loop]
-
-
-@once
-def _sync_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-
-
 async def add_to_totals(*, room_id: int, counts: dict[str, int]) -> None:
     """Add a tally to the room's totals. Django's `cache.aincr` is a get then a set (two
     processes adding at once lose one's count); HINCRBY adds inside Redis."""
@@ -60,7 +41,7 @@ async def add_to_totals(*, room_id: int, counts: dict[str, int]) -> None:
     if not counts:
         return
     if settings.REDIS_URL:
-        async with _client().pipeline(transaction=True) as pipe:
+        async with process.redis().pipeline(transaction=True) as pipe:
             for kind, count in counts.items():
                 pipe.hincrby(_hash(room_id), kind, count)
             await pipe.execute()
@@ -73,7 +54,7 @@ async def add_to_totals(*, room_id: int, counts: dict[str, int]) -> None:
 
 def reaction_totals(*, room_id: int) -> dict[str, int]:
     if settings.REDIS_URL:
-        found = _sync_client().hgetall(_hash(room_id))
+        found = process.sync_redis().hgetall(_hash(room_id))
         totals = {key.decode(): int(value) for key, value in found.items()}  # type: ignore[union-attr]
         return {kind: totals.get(kind, 0) for kind in KINDS}
     stored = cache.get_many([_key(room_id, kind) for kind in KINDS])

@@ -10,17 +10,15 @@ join its groups again.
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
 
-import redis.asyncio as aioredis
 from django.conf import settings
+
+from liverooms.process import PerLoop, redis
 
 CACHE_FOR = 1.0  # seconds one answer serves every hub of the process
 
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
-_seen: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[float, str]] = weakref.WeakKeyDictionary()
+_seen: PerLoop[tuple[float, str]] = PerLoop(lambda: (float("-inf"), ""))  # (when, run id) of the last answer
 
 
 def _on_redis() -> bool:
@@ -33,14 +31,11 @@ async def epoch() -> str:
     Raises the client's error while Redis is unreachable."""
     if not _on_redis():
         return ""
-    loop = asyncio.get_running_loop()
     now = time.monotonic()
-    seen = _seen.get(loop)
-    if seen is not None and now - seen[0] < CACHE_FOR:
+    seen = _seen.get()
+    if now - seen[0] < CACHE_FOR:
         return seen[1]
-    if loop not in _clients:
-        _clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-    info = await _clients[loop].info("server")
+    info = await redis().info("server")
     run_id = str(info.get("run_id", ""))
-    _seen[loop] = (now, run_id)
+    _seen.set((now, run_id))
     return run_id

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,25 +23,24 @@ from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefuncti
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from liverooms import metrics
+from liverooms import metrics, process
 from liverooms.clients import client_address
+from liverooms.process import PerLoop
 
 HEALTH_TIMEOUT = 2.0  # seconds each dependency has to answer
 HEALTH_CACHE = 1.0  # seconds one answer serves
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-_health: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[float, int, str]] = weakref.WeakKeyDictionary()
-_redis: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+_health: PerLoop[tuple[float, int, str]] = PerLoop(lambda: (float("-inf"), 0, ""))  # (when, status, text)
 
 
 async def healthz(request: HttpRequest) -> HttpResponse:
-    loop = asyncio.get_running_loop()
     now = time.monotonic()
-    cached = _health.get(loop)
-    if cached is None or now - cached[0] > HEALTH_CACHE:
+    cached = _health.get()
+    if now - cached[0] > HEALTH_CACHE:
         failed = [name for name, ok in zip(("database", "channel layer"), await _check_all(), strict=True) if not ok]
         cached = (now, 503 if failed else 200, f"unavailable: {', '.join(failed)}" if failed else "ok")
-        _health[loop] = cached
+        _health.set(cached)
     response = HttpResponse(cached[2] + "\n", status=cached[1], content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "no-store"
     return response
@@ -76,14 +74,7 @@ async def _channel_layer() -> None:
     """A PING to the layer's Redis (the in-memory layer is in this process: it always answers)."""
     if not settings.REDIS_URL:
         return
-    import redis.asyncio as aioredis
-
-    loop = asyncio.get_running_loop()
-    if loop not in _redis:
-        _redis[loop] = aioredis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=HEALTH_TIMEOUT, socket_connect_timeout=HEALTH_TIMEOUT
-        )
-    await _redis[loop].ping()
+    await process.redis().ping()  # type: ignore[misc]  # redis-py types sync and async as one; _answers times it
 
 
 def may_read_metrics(request: HttpRequest) -> bool:

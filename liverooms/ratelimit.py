@@ -11,9 +11,10 @@ import threading
 import time
 from functools import cache
 
-import redis
 from django.conf import settings
 from redis.commands.core import AsyncScript, Script
+
+from liverooms import process
 
 _TAKE = """
 local capacity = tonumber(ARGV[1])
@@ -64,8 +65,7 @@ _local_buckets: dict[str, Bucket] = {}
 
 @cache
 def _take_script() -> AsyncScript | Script:
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-    return client.register_script(_TAKE)
+    return process.sync_redis().register_script(_TAKE)
 
 
 def take_token(key: str, *, capacity: int, per_second: float) -> bool:
@@ -89,7 +89,8 @@ def retry_after(wait: float) -> int:
     return max(1, math.ceil(wait))
 
 
+@process.on_reset
 def reset_buckets() -> None:
-    """Forget the in-process buckets (tests)."""
+    """Forget the in-process buckets (liverooms.process.reset)."""
     with _local_lock:
         _local_buckets.clear()

@@ -21,27 +21,38 @@ import logging
 from django.conf import settings
 
 from liverooms.db import db_async
+from liverooms.process import PerLoop
 from media.relay import RoomRelay
 from rooms import seats
 from rooms.models import SEAT_COUNT
 
 logger = logging.getLogger(__name__)
 
-_held: dict[int, RoomRelay] = {}
-_loop_task: asyncio.Task[None] | None = None
+
+class _Leases:
+    """The rooms whose leases this loop renews, and the task renewing them."""
+
+    def __init__(self) -> None:
+        self.held: dict[int, RoomRelay] = {}
+        self.task: asyncio.Task[None] | None = None
+
+
+_leases = PerLoop(_Leases)  # liverooms.process: one per event loop
 
 
 def hold(room_id: int, relay: RoomRelay) -> None:
     """Renew the leases of `relay`'s publishing seats from now on (starts the loop if needed)."""
-    global _loop_task
-    _held[room_id] = relay
-    if _loop_task is None or _loop_task.done():
-        _loop_task = asyncio.get_running_loop().create_task(_run(), name="publishing-lease")
+    leases = _leases.get()
+    leases.held[room_id] = relay
+    if leases.task is None or leases.task.done():
+        leases.task = asyncio.get_running_loop().create_task(_run(leases), name="publishing-lease")
 
 
 def release(room_id: int) -> None:
     """The room's relay is closed: its seats' leases are no longer this process's to renew."""
-    _held.pop(room_id, None)
+    leases = _leases.peek()
+    if leases is not None:
+        leases.held.pop(room_id, None)
 
 
 def publishing_seats(relay: RoomRelay) -> list[int]:
@@ -63,10 +74,11 @@ async def renew(room_id: int, relay: RoomRelay) -> list[int]:
 
 
 async def renew_all() -> None:
-    for room_id, relay in list(_held.items()):
+    held = _leases.get().held
+    for room_id, relay in list(held.items()):
         if relay.closed:  # room ended or shut down: its seats were said to stop when it closed
-            if _held.get(room_id) is relay:
-                del _held[room_id]
+            if held.get(room_id) is relay:
+                del held[room_id]
             continue
         try:
             await renew(room_id, relay)
@@ -75,22 +87,23 @@ async def renew_all() -> None:
             logger.warning("room %s: could not renew the publishing lease", room_id, exc_info=True)
 
 
-async def _run() -> None:
-    global _loop_task
+async def _run(leases: _Leases) -> None:
     try:
-        while _held:
+        while leases.held:
             await asyncio.sleep(settings.PUBLISHING_RENEW_INTERVAL)
             await renew_all()
     finally:
-        if _loop_task is asyncio.current_task():
-            _loop_task = None
+        if leases.task is asyncio.current_task():
+            leases.task = None
 
 
 async def stop() -> None:
     """Stop the loop (tests; shutdown closes every relay, which releases every room anyway)."""
-    global _loop_task
-    _held.clear()
-    task, _loop_task = _loop_task, None
+    leases = _leases.peek()
+    if leases is None:
+        return
+    leases.held.clear()
+    task, leases.task = leases.task, None
     if task is not None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

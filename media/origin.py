@@ -16,18 +16,18 @@ only the cluster's processes can make: an HMAC of the room's slug and an expiry 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import secrets
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import redis.asyncio as aioredis
 from django.conf import settings
+
+from liverooms import process
 
 EDGE_HEADER = "X-Liverooms-Edge"
 #: the real client's address, on a WHIP request one process forwards to the origin (with the credential)
@@ -118,8 +118,6 @@ end
 return 0
 """
 
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
-
 
 class RedisLeases:
     """Leases in Redis, on Redis's clock (PX expiry): every process sees the same holder."""
@@ -128,10 +126,7 @@ class RedisLeases:
         self.url = url
 
     def _client(self) -> aioredis.Redis:
-        loop = asyncio.get_running_loop()
-        if loop not in _clients:
-            _clients[loop] = aioredis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=5)
-        return _clients[loop]
+        return process.redis(self.url)
 
     async def get(self, key: str) -> str | None:
         value = await self._client().get(key)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from liverooms import metrics
 from liverooms.aio import background
 from liverooms.db import db_async
+from liverooms.process import PerLoop
 from rooms.audience import Audience
 from rooms.delivery import Delivery, Socket, Viewer, room_position
 from rooms.models import Room, Seat
@@ -247,11 +247,9 @@ class Hubs:
                 await hub.stop()
 
 
-_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hubs] = weakref.WeakKeyDictionary()
+_hubs = PerLoop(Hubs)
 
 
 def hubs() -> Hubs:
-    loop = asyncio.get_running_loop()
-    if loop not in _by_loop:
-        _by_loop[loop] = Hubs()
-    return _by_loop[loop]
+    """The running loop's hubs (liverooms.process: one set per loop, forgotten by its reset)."""
+    return _hubs.get()

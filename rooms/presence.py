@@ -11,23 +11,15 @@ import asyncio
 import os
 import socket
 import time
-import weakref
-from functools import cache
 
-import redis
-import redis.asyncio as aioredis
 from django.conf import settings
+
+from liverooms import process
+from liverooms.process import on_reset
 
 STALE_AFTER = 5.0
 _totals: dict[int, int] = {}  # the last total this process computed, per room
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
-
-
-def _client() -> aioredis.Redis:
-    loop = asyncio.get_running_loop()
-    if loop not in _clients:
-        _clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-    return _clients[loop]
+on_reset(_totals.clear)
 
 
 def _me() -> str:
@@ -44,7 +36,7 @@ async def report(room_id: int, local: int) -> int:
         _totals[room_id] = local
         return local
     now = time.time()
-    async with _client().pipeline(transaction=False) as pipe:
+    async with process.redis().pipeline(transaction=False) as pipe:
         pipe.hset(_key(room_id), _me(), f"{local}:{now}")
         pipe.expire(_key(room_id), 60)
         pipe.hgetall(_key(room_id))
@@ -62,16 +54,11 @@ def _sum_fresh(entries: dict[bytes, bytes], now: float) -> int:
     return total
 
 
-@cache
-def _sync_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-
-
 def viewer_counts(room_ids: list[int]) -> dict[int, int]:
     """How many watch each room now (for pages; sockets get `viewers` frames instead)."""
     if not settings.REDIS_URL:
         return {room_id: _totals.get(room_id, 0) for room_id in room_ids}
-    with _sync_client().pipeline(transaction=False) as pipe:
+    with process.sync_redis().pipeline(transaction=False) as pipe:
         for room_id in room_ids:
             pipe.hgetall(_key(room_id))
         found = pipe.execute()
@@ -83,4 +70,4 @@ async def withdraw(room_id: int) -> None:
     """This process no longer has sockets in the room."""
     _totals.pop(room_id, None)
     if settings.REDIS_URL:
-        await _client().hdel(_key(room_id), _me())  # type: ignore[misc]  # redis-py types sync and async as one
+        await process.redis().hdel(_key(room_id), _me())  # type: ignore[misc]  # redis-py types sync and async as one

@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.db.models import F
 
+from liverooms import process
 from rooms.models import ReactionSecond, Room
 
 _pending: dict[int, Counter[tuple[int, str]]] = {}
+process.on_reset(_pending.clear)
 _lock = threading.Lock()
 
 

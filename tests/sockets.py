@@ -67,12 +67,16 @@ class Peer:
         return json.loads(await self.communicator.receive_from(timeout=wait))
 
     async def nothing_more(self, wait: float = 0.3) -> None:
-        """No frame but viewer counts and reactions arrives within `wait` seconds."""
+        """No frame but viewer counts and reactions arrives within `wait` seconds, on a socket whose
+        server side still runs (a consumer that died sends nothing either)."""
         assert not self._held, f"{self.name} has unread {self._held}"
         # receive_nothing polls; a timed-out receive_from would cancel the application.
         while not await self.communicator.receive_nothing(timeout=wait):
             frame = await self._read(1)
             assert frame["type"] in QUIET, f"{self.name} got an unexpected {frame}"
+        if self.communicator.future.done():
+            self.communicator.future.result()  # raises what ended it
+            raise AssertionError(f"{self.name}'s socket is gone: its consumer returned")
 
     async def close(self) -> None:
         await self.communicator.disconnect()

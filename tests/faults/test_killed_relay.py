@@ -12,7 +12,6 @@ import asyncio
 import json
 import signal
 import time
-import urllib.request
 from typing import Any
 
 import pytest
@@ -23,24 +22,12 @@ from django.db import connection
 
 from rooms.models import Room, Seat
 from rooms.tasks import expire_publishing
-from tests.media.peers import Publisher, token_of
+from tests.media.peers import Publisher, post_whip, token_of
 from tests.servers import daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LEASE, RENEW, SWEEP = 2.0, 0.5, 0.5  # seconds
-
-
-def post_whip(url: str, token: str, sdp: str) -> str:
-    request = urllib.request.Request(  # noqa: S310 - our own loopback server
-        url,
-        data=sdp.encode(),
-        method="POST",
-        headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {token}"},
-    )
-    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-        assert response.status == 201
-        return response.read().decode()
 
 
 async def next_seat_update(socket: Any, index: int, publishing: bool, within: float) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import urllib.request
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import av
 from aiortc import (
@@ -16,12 +18,15 @@ from aiortc import (
     RTCSessionDescription,
     VideoStreamTrack,
 )
+from channels.db import database_sync_to_async
+from django.test import AsyncClient
 
 from media.relay import RoomRelay
 from rooms.models import Room, Seat
 from tests.waiting import wait_for  # noqa: F401  # re-exported: the media tests import it from here
 
 WIDTH, HEIGHT = 320, 240
+SDP = "application/sdp"
 
 
 def seat_level(seat: int) -> int:
@@ -146,6 +151,25 @@ class Viewer:
         await self.pc.close()
 
 
+PeerT = TypeVar("PeerT", Publisher, Viewer)
+NewRelay = Callable[..., RoomRelay]  # the `new_relay` fixture (tests/media/conftest.py)
+
+
+class Peers:
+    """Client peers of one test (the `peers` fixture), all closed at the end."""
+
+    def __init__(self) -> None:
+        self.pcs: list[Publisher | Viewer] = []
+
+    def add(self, peer: PeerT) -> PeerT:
+        self.pcs.append(peer)
+        return peer
+
+    async def close(self) -> None:
+        for peer in self.pcs:
+            await peer.close()
+
+
 async def next_frame(track: MediaStreamTrack, within: float = 5.0) -> av.frame.Frame:
     frame: av.frame.Frame = await asyncio.wait_for(track.recv(), within)
     return frame
@@ -163,3 +187,32 @@ async def luma_of(track: MediaStreamTrack, frames: int = 3, within: float = 6.0)
 def token_of(room: Room, index: int) -> str:
     """The seat's WHIP bearer token ("" if the seat is empty)."""
     return Seat.objects.get(room=room, index=index).publish_token or ""
+
+
+async def publish_via_whip(client: AsyncClient, room: Room, publisher: Publisher) -> Any:
+    """Publish on the publisher's seat through the room's WHIP view, with the seat's bearer token;
+    returns the 201 response (its `Location` ends the session)."""
+    token = await database_sync_to_async(token_of)(room, publisher.seat)
+    published = await client.post(
+        f"/rooms/{room.slug}/whip",
+        data=await publisher.offer(),
+        content_type=SDP,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert published.status_code == 201, published.content
+    await publisher.accept(published.content.decode())
+    return published
+
+
+def post_whip(url: str, token: str, sdp: str) -> str:
+    """POST a WHIP offer over real HTTP (a server in another process, blocking: run it in a thread);
+    returns the answer of its 201."""
+    request = urllib.request.Request(  # noqa: S310 - our own loopback server
+        url,
+        data=sdp.encode(),
+        method="POST",
+        headers={"Content-Type": SDP, "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+        assert response.status == 201
+        return response.read().decode()

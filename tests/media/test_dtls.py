@@ -4,7 +4,6 @@ here a client with an RSA certificate (as GStreamer's webrtcbin has), made from 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 from aiortc import rtcpeerconnection
@@ -13,22 +12,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from media.relay import RoomRelay
 from tests.media.certificates import self_signed
-from tests.media.peers import Publisher, wait_for
+from tests.media.peers import Peers, Publisher, wait_for
 
 
 def rsa_certificate() -> RTCCertificate:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     certificate = self_signed(key, "webrtcbin")
     return RTCCertificate(key=key, cert=certificate)  # aiortc types the key as EC; any key works here
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[RoomRelay]:
-    relay = RoomRelay("room-dtls", forwarding=True)
-    try:
-        yield relay
-    finally:
-        await relay.close()
 
 
 def rsa_publisher(monkeypatch: pytest.MonkeyPatch) -> Publisher:
@@ -39,27 +29,23 @@ def rsa_publisher(monkeypatch: pytest.MonkeyPatch) -> Publisher:
 
 
 async def test_an_rsa_client_as_dtls_server_is_told_to_use_ecdsa(
-    relay: RoomRelay, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    relay: RoomRelay, peers: Peers, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="media.relay")
-    publisher = rsa_publisher(monkeypatch)
-    try:
-        await publisher.accept((await relay.publish(0, await publisher.offer()))[1])  # actpass: the relay is client
-        await wait_for(lambda: publisher.pc.connectionState == "failed", within=15, what="the handshake failing")
-        await wait_for(lambda: relay.session_count() == 0, within=5, what="the relay ending the session")
-    finally:
-        await publisher.close()
+    publisher = peers.add(rsa_publisher(monkeypatch))
+    await publisher.accept((await relay.publish(0, await publisher.offer()))[1])  # actpass: the relay is client
+    await wait_for(lambda: publisher.pc.connectionState == "failed", within=15, what="the handshake failing")
+    await wait_for(lambda: relay.session_count() == 0, within=5, what="the relay ending the session")
     failures = [r.getMessage() for r in caplog.records if "could not connect" in r.getMessage()]
     assert failures, caplog.text
     assert "RSA" in failures[0]
     assert "ECDSA P-256" in failures[0]
 
 
-async def test_an_rsa_client_as_dtls_client_connects(relay: RoomRelay, monkeypatch: pytest.MonkeyPatch) -> None:
-    publisher = rsa_publisher(monkeypatch)
-    try:
-        offer = (await publisher.offer()).replace("a=setup:actpass", "a=setup:active")
-        await publisher.accept((await relay.publish(0, offer))[1])
-        await wait_for(lambda: relay.is_publishing(0), within=15, what="publishing")
-    finally:
-        await publisher.close()
+async def test_an_rsa_client_as_dtls_client_connects(
+    relay: RoomRelay, peers: Peers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publisher = peers.add(rsa_publisher(monkeypatch))
+    offer = (await publisher.offer()).replace("a=setup:actpass", "a=setup:active")
+    await publisher.accept((await relay.publish(0, offer))[1])
+    await wait_for(lambda: relay.is_publishing(0), within=15, what="publishing")

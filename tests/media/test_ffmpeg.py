@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -27,15 +27,6 @@ TOKEN = "ffmpeg-test-token"
 LEVEL = 170  # FFmpeg's picture: a luma no aiortc test publisher uses
 TOLERANCE = 12
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[RoomRelay]:
-    relay = RoomRelay("room-ffmpeg", forwarding=True)
-    try:
-        yield relay
-    finally:
-        await relay.close()
 
 
 async def start_ffmpeg(url: str, *args: str, seconds: float = 8) -> asyncio.subprocess.Process:

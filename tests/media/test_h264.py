@@ -5,37 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 
 import av
-import pytest
 
 from media.relay import RoomRelay
 from media.transcode import Transcoder
-from tests.media.peers import Publisher, Viewer, luma_of, next_frame, seat_level, wait_for
+from tests.media.peers import Peers, Publisher, Viewer, luma_of, next_frame, seat_level, wait_for
 
 TOLERANCE = 12
 H264, VP8 = "video/H264", "video/VP8"
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[RoomRelay]:
-    relay = RoomRelay("room-h264", forwarding=True)
-    try:
-        yield relay
-    finally:
-        await relay.close()
-        assert relay.session_count() == 0
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[list[Publisher | Viewer]]:
-    peers: list[Publisher | Viewer] = []
-    try:
-        yield peers
-    finally:
-        for peer in peers:
-            await peer.close()
 
 
 def video_codec_of(answer: str) -> str:
@@ -49,23 +27,21 @@ def transcoders(relay: RoomRelay, seat: int) -> dict[str, Transcoder]:
     return relay._seats[seat].transcoders
 
 
-async def test_an_h264_seat_reaches_h264_and_vp8_viewers_with_one_transcode(
-    relay: RoomRelay, peers: list[Publisher | Viewer]
-) -> None:
-    publisher = Publisher(2, video_codec=H264)
-    peers.append(publisher)
+async def test_an_h264_seat_reaches_h264_and_vp8_viewers_with_one_transcode(relay: RoomRelay, peers: Peers) -> None:
+    publisher = peers.add(Publisher(2, video_codec=H264))
     answer = await publisher.start(relay)
     assert video_codec_of(answer) == "H264"
 
-    h264_viewers = [Viewer(4, video_codec=H264) for _ in range(2)]
-    vp8_viewers = [Viewer(4, video_codec=VP8) for _ in range(3)]
-    peers.extend(h264_viewers + vp8_viewers)
+    h264_viewers = [peers.add(Viewer(4, video_codec=H264)) for _ in range(2)]
+    vp8_viewers = [peers.add(Viewer(4, video_codec=VP8)) for _ in range(3)]
     for viewer in h264_viewers + vp8_viewers:
         await viewer.start(relay)
     assert {video_codec_of(v.answer) for v in h264_viewers} == {"H264"}
     assert {video_codec_of(v.answer) for v in vp8_viewers} == {"VP8"}
 
-    levels = await asyncio.gather(*(luma_of(v.track(2, "video"), frames=5, within=10) for v in peers[1:]))
+    levels = await asyncio.gather(
+        *(luma_of(v.track(2, "video"), frames=5, within=10) for v in h264_viewers + vp8_viewers)
+    )
     assert all(abs(level - seat_level(2)) < TOLERANCE for level in levels), levels
     for viewer in h264_viewers + vp8_viewers:
         assert isinstance(await next_frame(viewer.track(2, "audio")), av.AudioFrame)
@@ -84,10 +60,9 @@ async def test_an_h264_seat_reaches_h264_and_vp8_viewers_with_one_transcode(
     transcoder.join(timeout=5)
 
 
-async def test_a_vp8_seat_reaches_an_h264_only_player(relay: RoomRelay, peers: list[Publisher | Viewer]) -> None:
-    publisher = Publisher(0, video_codec=VP8)
-    player = Viewer(1, video_codec=H264)
-    peers.extend([publisher, player])
+async def test_a_vp8_seat_reaches_an_h264_only_player(relay: RoomRelay, peers: Peers) -> None:
+    publisher = peers.add(Publisher(0, video_codec=VP8))
+    player = peers.add(Viewer(1, video_codec=H264))
     await publisher.start(relay)
     await player.start(relay)
     assert video_codec_of(player.answer) == "H264"
@@ -95,13 +70,10 @@ async def test_a_vp8_seat_reaches_an_h264_only_player(relay: RoomRelay, peers: l
     assert list(transcoders(relay, 0)) == ["h264"]
 
 
-async def test_a_publisher_change_of_codec_keeps_every_viewer_watching(
-    relay: RoomRelay, peers: list[Publisher | Viewer]
-) -> None:
+async def test_a_publisher_change_of_codec_keeps_every_viewer_watching(relay: RoomRelay, peers: Peers) -> None:
     """A seat goes from a browser's VP8 to FFmpeg's H.264: the same viewers, no renegotiation."""
-    vp8_viewer, h264_viewer = Viewer(4, video_codec=VP8), Viewer(4, video_codec=H264)
-    first = Publisher(1, video_codec=VP8)
-    peers.extend([vp8_viewer, h264_viewer, first])
+    vp8_viewer, h264_viewer = peers.add(Viewer(4, video_codec=VP8)), peers.add(Viewer(4, video_codec=H264))
+    first = peers.add(Publisher(1, video_codec=VP8))
     await vp8_viewer.start(relay)
     await h264_viewer.start(relay)
     await first.start(relay)
@@ -111,8 +83,7 @@ async def test_a_publisher_change_of_codec_keeps_every_viewer_watching(
     await relay.end_session(first.session_id)
     assert not transcoders(relay, 1)
 
-    second = Publisher(1, video_codec=H264)
-    peers.append(second)
+    second = peers.add(Publisher(1, video_codec=H264))
     await second.start(relay)
     await wait_for(lambda: relay.is_publishing(1), what="second publisher")
     for viewer in (vp8_viewer, h264_viewer):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from rooms import seats
 from rooms.models import Room, Seat
-from tests.media.peers import Publisher, token_of
+from tests.media.peers import Publisher, publish_via_whip
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,15 +34,7 @@ async def test_a_live_relay_keeps_renewing_and_reclaims_a_lapsed_lease(relays: N
     client = AsyncClient()
     publisher = Publisher(0)
     try:
-        token = await database_sync_to_async(token_of)(room, 0)
-        published = await client.post(
-            f"/rooms/{room.slug}/whip",
-            data=await publisher.offer(),
-            content_type="application/sdp",
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert published.status_code == 201, published.content
-        await publisher.accept(published.content.decode())
+        published = await publish_via_whip(client, room, publisher)
         first = await wait_until(room, lambda s: s.publishing)
         assert first.publishing_until is not None
 

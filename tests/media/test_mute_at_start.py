@@ -9,7 +9,6 @@ from typing import Any
 
 import av
 import pytest
-from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 from django.test import AsyncClient
 
@@ -18,7 +17,17 @@ from media import services
 from rooms import seats
 from rooms.hub import Hubs
 from rooms.models import Room
-from tests.media.peers import Publisher, Viewer, luma_of, next_frame, seat_level, token_of, wait_for
+from tests.media.peers import (
+    NewRelay,
+    Peers,
+    Publisher,
+    Viewer,
+    luma_of,
+    next_frame,
+    publish_via_whip,
+    seat_level,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SDP = "application/sdp"
@@ -56,59 +65,38 @@ async def watch_then_publish(room: Room, viewer: Viewer, publisher: Publisher) -
     assert watched.status_code == 201, watched.content
     await viewer.accept(watched.content.decode())
     await wait_for(lambda: viewer.pc.connectionState == "connected", what="viewer connected")
-    token = await database_sync_to_async(token_of)(room, 0)
-    published = await client.post(
-        f"/rooms/{room.slug}/whip",
-        data=await publisher.offer(),
-        content_type=SDP,
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert published.status_code == 201, published.content
-    await publisher.accept(published.content.decode())
+    await publish_via_whip(client, room, publisher)
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_it_never_forwards_a_camera_muted_as_the_relay_starts(
-    relays: None, room: Room, alice: User, monkeypatch: pytest.MonkeyPatch, when: str
+    relays: None, peers: Peers, room: Room, alice: User, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
     mute_as_the_relay_joins(monkeypatch, room, alice, when, camera=False)
-    publisher, viewer = Publisher(0), Viewer(4)
-    try:
-        await watch_then_publish(room, viewer, publisher)
-        # the seat's media flows (its audio arrives) ...
-        assert isinstance(await next_frame(viewer.track(0, "audio"), within=8), av.AudioFrame)
-        await asyncio.sleep(1.0)
-        # ... but not one packet of its muted camera ever reached the viewer
-        assert await viewer.packets_received(0, "video") == 0
-        media = services.media_of(room.pk)
-        assert media is not None
-        assert media.relay.forwarding(0) == {"video": False, "audio": True}
-    finally:
-        await publisher.close()
-        await viewer.close()
+    publisher, viewer = peers.add(Publisher(0)), peers.add(Viewer(4))
+    await watch_then_publish(room, viewer, publisher)
+    # the seat's media flows (its audio arrives) ...
+    assert isinstance(await next_frame(viewer.track(0, "audio"), within=8), av.AudioFrame)
+    await asyncio.sleep(1.0)
+    # ... but not one packet of its muted camera ever reached the viewer
+    assert await viewer.packets_received(0, "video") == 0
+    media = services.media_of(room.pk)
+    assert media is not None
+    assert media.relay.forwarding(0) == {"video": False, "audio": True}
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_it_never_forwards_a_mic_muted_as_the_relay_starts(
-    relays: None, room: Room, alice: User, monkeypatch: pytest.MonkeyPatch, when: str
+    relays: None, peers: Peers, room: Room, alice: User, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
     mute_as_the_relay_joins(monkeypatch, room, alice, when, mic=False)
-    publisher, viewer = Publisher(0), Viewer(4)
-    try:
-        await watch_then_publish(room, viewer, publisher)
-        assert abs(await luma_of(viewer.track(0, "video"), within=8) - seat_level(0)) < 12
-        await asyncio.sleep(0.5)
-        assert await viewer.packets_received(0, "audio") == 0
-    finally:
-        await publisher.close()
-        await viewer.close()
+    publisher, viewer = peers.add(Publisher(0)), peers.add(Viewer(4))
+    await watch_then_publish(room, viewer, publisher)
+    assert abs(await luma_of(viewer.track(0, "video"), within=8) - seat_level(0)) < 12
+    await asyncio.sleep(0.5)
+    assert await viewer.packets_received(0, "audio") == 0
 
 
-async def test_it_forwards_nothing_before_it_knows_the_seats() -> None:
-    from media.relay import RoomRelay
-
-    relay = RoomRelay("room-unknown")
-    try:
-        assert all(relay.forwarding(i) == {"video": False, "audio": False} for i in range(4))
-    finally:
-        await relay.close()
+async def test_it_forwards_nothing_before_it_knows_the_seats(new_relay: NewRelay) -> None:
+    relay = new_relay(forwarding=False)  # as media.services makes it
+    assert all(relay.forwarding(i) == {"video": False, "audio": False} for i in range(4))

@@ -11,7 +11,7 @@ from django.test import AsyncClient, override_settings
 
 from media.ice import link_headers
 from rooms.models import Room
-from tests.media.peers import Publisher, Viewer, luma_of, seat_level, token_of
+from tests.media.peers import Publisher, Viewer, luma_of, publish_via_whip, seat_level
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SDP = "application/sdp"
@@ -70,15 +70,7 @@ async def test_a_plain_player_on_another_origin_watches_seat_0(relays: None, roo
     guest, host, player = Publisher(1), Publisher(0), Viewer(1)
     try:
         for publisher in (guest, host):  # seat 1 first, so "the first publisher" would be wrong
-            token = await database_sync_to_async(token_of)(room, publisher.seat)
-            published = await client.post(
-                f"/rooms/{room.slug}/whip",
-                data=await publisher.offer(),
-                content_type=SDP,
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            assert published.status_code == 201, published.content
-            await publisher.accept(published.content.decode())
+            await publish_via_whip(client, room, publisher)
 
         watched = await client.post(
             f"/rooms/{room.slug}/whep", data=await player.offer(), content_type=SDP, headers={"Origin": PLAYER}

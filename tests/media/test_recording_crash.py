@@ -17,9 +17,8 @@ from django.db import connection
 
 from media.models import Recording, Replay
 from rooms.models import Room, Seat
-from tests.media.peers import Publisher, seat_level, wait_for
+from tests.media.peers import Publisher, post_whip, seat_level, wait_for
 from tests.media.recording_tools import db_wait_for, decode, media_root
-from tests.media.test_shutdown import post_whip
 from tests.servers import daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,6 @@ import asyncio
 import re
 import sys
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import av
@@ -19,43 +18,9 @@ import media.relay as relay_module
 from media.passthrough import FrameSink
 from media.relay import BadOffer, Relays, RoomRelay, SeatBusy
 from media.vp8 import OpusPacker, Vp8Packer
-from tests.media.peers import Publisher, Viewer, config, luma_of, next_frame, seat_level, wait_for
+from tests.media.peers import NewRelay, Peers, Publisher, Viewer, config, luma_of, next_frame, seat_level, wait_for
 
 TOLERANCE = 12  # luma units; seats are 50 apart
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[RoomRelay]:
-    relay = RoomRelay("room-test", forwarding=True)
-    try:
-        yield relay
-    finally:
-        await relay.close()
-        assert relay.session_count() == 0
-
-
-class Peers:
-    """Client peers of one test, all closed at the end."""
-
-    def __init__(self) -> None:
-        self.pcs: list[Publisher | Viewer] = []
-
-    def add(self, peer: Any) -> Any:
-        self.pcs.append(peer)
-        return peer
-
-    async def close(self) -> None:
-        for peer in self.pcs:
-            await peer.close()
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[Peers]:
-    peers = Peers()
-    try:
-        yield peers
-    finally:
-        await peers.close()
 
 
 def server_pcs(relay: RoomRelay) -> list[RTCPeerConnection]:
@@ -360,51 +325,48 @@ async def test_second_publisher_on_a_seat_is_busy(relay: RoomRelay, peers: Peers
     assert relay.session_count() == 2
 
 
-async def test_sessions_are_closed_and_on_publishing_reports(peers: Peers) -> None:
+async def test_sessions_are_closed_and_on_publishing_reports(new_relay: NewRelay, peers: Peers) -> None:
     events: list[tuple[int, bool]] = []
 
     async def on_publishing(seat: int, publishing: bool) -> None:
         events.append((seat, publishing))
 
-    relay = RoomRelay("room-events", on_publishing=on_publishing, forwarding=True)
-    try:
-        pub = peers.add(Publisher(2))
-        await pub.start(relay)
-        viewer = peers.add(Viewer(4))
-        await viewer.start(relay)
-        assert relay.session_count() == 2
-        await wait_for(lambda: events == [(2, True)], what="on_publishing(2, True)")
-        assert pub.session_id is not None
-        assert viewer.session_id is not None
+    relay = new_relay(on_publishing=on_publishing)
+    pub = peers.add(Publisher(2))
+    await pub.start(relay)
+    viewer = peers.add(Viewer(4))
+    await viewer.start(relay)
+    assert relay.session_count() == 2
+    await wait_for(lambda: events == [(2, True)], what="on_publishing(2, True)")
+    assert pub.session_id is not None
+    assert viewer.session_id is not None
 
-        assert await relay.end_session(pub.session_id)
-        assert not await relay.end_session(pub.session_id)  # second DELETE: unknown
-        await wait_for(lambda: events == [(2, True), (2, False)], what="on_publishing(2, False)")
-        assert relay.session_count() == 1
-        assert await relay.end_session(viewer.session_id)
-        assert relay.session_count() == 0
+    assert await relay.end_session(pub.session_id)
+    assert not await relay.end_session(pub.session_id)  # second DELETE: unknown
+    await wait_for(lambda: events == [(2, True), (2, False)], what="on_publishing(2, False)")
+    assert relay.session_count() == 1
+    assert await relay.end_session(viewer.session_id)
+    assert relay.session_count() == 0
 
-        # close() ends whatever is left
-        await peers.add(Publisher(0)).start(relay)
-        last_viewer = peers.add(Viewer(1))
-        await last_viewer.start(relay)
-        await wait_for(lambda: (0, True) in events, what="on_publishing(0, True)")
-        # (closing a peer still inside aiortc's connect task makes aiortc log an unretrieved
-        # InvalidStateError from its own task; harmless, avoided here to keep the log clean)
-        await wait_for(lambda: last_viewer.pc.connectionState == "connected", what="viewer connected")
-        pcs = server_pcs(relay)
-        await relay.close()
-        assert relay.session_count() == 0
-        assert all(pc.connectionState == "closed" for pc in pcs)
-        assert events[-1] == (0, False)
-    finally:
-        await relay.close()
+    # close() ends whatever is left
+    await peers.add(Publisher(0)).start(relay)
+    last_viewer = peers.add(Viewer(1))
+    await last_viewer.start(relay)
+    await wait_for(lambda: (0, True) in events, what="on_publishing(0, True)")
+    # (closing a peer still inside aiortc's connect task makes aiortc log an unretrieved
+    # InvalidStateError from its own task; harmless, avoided here to keep the log clean)
+    await wait_for(lambda: last_viewer.pc.connectionState == "connected", what="viewer connected")
+    pcs = server_pcs(relay)
+    await relay.close()
+    assert relay.session_count() == 0
+    assert all(pc.connectionState == "closed" for pc in pcs)
+    assert events[-1] == (0, False)
 
 
-async def test_client_closing_its_peer_ends_the_session(relay: RoomRelay, peers: Peers) -> None:
+async def test_client_closing_its_peer_ends_the_session(new_relay: NewRelay, peers: Peers) -> None:
     """The client's DTLS close_notify closes the server peer ('closed' state) -> session ended."""
     events: list[tuple[int, bool]] = []
-    relay._on_publishing = lambda seat, on: events.append((seat, on))
+    relay = new_relay(on_publishing=lambda seat, on: events.append((seat, on)))
     pub = peers.add(Publisher(3))
     await pub.start(relay)
     await wait_for(lambda: relay.is_publishing(3), what="publishing")
@@ -414,12 +376,12 @@ async def test_client_closing_its_peer_ends_the_session(relay: RoomRelay, peers:
 
 
 async def test_publisher_that_never_connects_is_cleaned_up(
-    relay: RoomRelay, peers: Peers, monkeypatch: pytest.MonkeyPatch
+    new_relay: NewRelay, peers: Peers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A WHIP client that gets its answer and vanishes before ICE: closed after CONNECT_TIMEOUT."""
     monkeypatch.setattr(relay_module, "CONNECT_TIMEOUT", 0.5)
     events: list[tuple[int, bool]] = []
-    relay._on_publishing = lambda seat, on: events.append((seat, on))
+    relay = new_relay(on_publishing=lambda seat, on: events.append((seat, on)))
     ghost = Publisher(1)
     await relay.publish(1, await ghost.offer())  # the answer is never applied
     await ghost.close()
@@ -460,13 +422,13 @@ async def test_disconnected_publisher_gets_a_grace_period(
 
 
 async def test_publisher_gone_silent_is_ended_after_grace(
-    relay: RoomRelay, peers: Peers, monkeypatch: pytest.MonkeyPatch
+    new_relay: NewRelay, peers: Peers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Network loss without a DTLS close: the publisher's packets stop reaching the relay (its
     transport is black-holed here); ICE consent would take ~30 s, the relay gives up after the grace."""
     monkeypatch.setattr(relay_module, "PUBLISHER_GRACE", 0.6)
     events: list[tuple[int, bool]] = []
-    relay._on_publishing = lambda seat, on: events.append((seat, on))
+    relay = new_relay(on_publishing=lambda seat, on: events.append((seat, on)))
     pub = peers.add(Publisher(2))
     await pub.start(relay)
     await wait_for(lambda: relay.is_publishing(2), what="publishing")

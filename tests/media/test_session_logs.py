@@ -11,7 +11,7 @@ from django.test import AsyncClient
 import media.relay as relay_module
 from media.relay import RoomRelay, session_label
 from rooms.models import Room
-from tests.media.peers import Publisher, Viewer, wait_for
+from tests.media.peers import Peers, Publisher, Viewer, wait_for
 
 SDP = "application/sdp"
 
@@ -21,28 +21,22 @@ def above_debug(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 async def test_it_logs_a_session_that_never_connects_by_its_label(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    relay: RoomRelay, peers: Peers, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(relay_module, "CONNECT_TIMEOUT", 0.3)
     caplog.set_level(logging.DEBUG)
-    relay = RoomRelay("room-logs", forwarding=True)
-    ghosts = [Publisher(1), Viewer(4)]
-    try:
-        publisher, _ = await relay.publish(1, await ghosts[0].offer())  # answers never applied
-        viewer, _ = await relay.watch(await ghosts[1].offer())
-        await wait_for(lambda: relay.session_count() == 0, within=5.0, what="both timed out")
-        messages = above_debug(caplog)
-        for session in (publisher, viewer):
-            assert not [m for m in messages if session in m], f"session id {session} logged above DEBUG"
-            assert any(session_label(session) in m and "did not connect" in m for m in messages)
-            # DEBUG ties the label to the id, for whoever turns DEBUG on to follow one session
-            assert any(session in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
-        assert session_label(publisher) != session_label(viewer)
-        assert len(session_label(publisher)) == 8
-    finally:
-        await relay.close()
-        for ghost in ghosts:
-            await ghost.close()
+    ghosts = [peers.add(Publisher(1)), peers.add(Viewer(4))]
+    publisher, _ = await relay.publish(1, await ghosts[0].offer())  # answers never applied
+    viewer, _ = await relay.watch(await ghosts[1].offer())
+    await wait_for(lambda: relay.session_count() == 0, within=5.0, what="both timed out")
+    messages = above_debug(caplog)
+    for session in (publisher, viewer):
+        assert not [m for m in messages if session in m], f"session id {session} logged above DEBUG"
+        assert any(session_label(session) in m and "did not connect" in m for m in messages)
+        # DEBUG ties the label to the id, for whoever turns DEBUG on to follow one session
+        assert any(session in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
+    assert session_label(publisher) != session_label(viewer)
+    assert len(session_label(publisher)) == 8
 
 
 @pytest.mark.django_db(transaction=True)

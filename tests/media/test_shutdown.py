@@ -4,51 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import urllib.request
 
 import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
 
-from rooms.models import Room, Seat
-from tests.media.peers import Publisher
+from rooms.models import Room
+from tests.media.peers import Publisher, post_whip, token_of
 from tests.servers import daphne
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def post_whip(url: str, token: str, sdp: str) -> str:
-    request = urllib.request.Request(  # noqa: S310 - our own loopback server
-        url,
-        data=sdp.encode(),
-        method="POST",
-        headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {token}"},
-    )
-    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-        assert response.status == 201
-        return response.read().decode()
-
-
 async def test_a_stopping_server_ends_its_publishers_sessions(room: Room) -> None:
-    token = await database_sync_to_async(lambda: Seat.objects.get(room=room, index=0).publish_token)()
+    """Only `closed` proves the shutdown hook ran: the server's peer said goodbye (DTLS close_notify),
+    and aiortc closes the client's peer when every DTLS transport is closed. A server that died
+    without closing would leave the client `connected` until ICE consent fails (`failed`, ~30 s)."""
+    token = await database_sync_to_async(token_of)(room, 0)
     publisher = Publisher(0)
+    states: list[str] = []
+    publisher.pc.on("connectionstatechange", lambda: states.append(publisher.pc.connectionState))
     try:
         with daphne(connection.settings_dict) as served:
-            port, server = served.port, served.process
-            answer = await asyncio.to_thread(
-                post_whip, f"http://127.0.0.1:{port}/rooms/{room.slug}/whip", token, await publisher.offer()
-            )
-            await publisher.accept(answer)
-            for _ in range(100):
-                if publisher.pc.connectionState == "connected":
-                    break
-                await asyncio.sleep(0.1)
-            assert publisher.pc.connectionState == "connected"
-            server.send_signal(signal.SIGTERM)
-            for _ in range(50):
-                if publisher.pc.connectionState in {"closed", "failed"}:
-                    break
-                await asyncio.sleep(0.1)
-            assert publisher.pc.connectionState in {"closed", "failed"}
+            url = f"http://127.0.0.1:{served.port}/rooms/{room.slug}/whip"
+            await publisher.accept(await asyncio.to_thread(post_whip, url, token, await publisher.offer()))
+            await wait_for(lambda: publisher.pc.connectionState == "connected", within=10, what="publisher connected")
+            served.process.send_signal(signal.SIGTERM)
+            await wait_for(lambda: publisher.pc.connectionState == "closed", within=5, what="the server's goodbye")
+            assert "failed" not in states, states
     finally:
         await publisher.close()

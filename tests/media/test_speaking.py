@@ -9,7 +9,6 @@ import fractions
 import math
 import time
 from array import array
-from collections.abc import AsyncIterator
 
 import av
 import pytest
@@ -17,7 +16,7 @@ from aiortc import AudioStreamTrack
 
 from media.relay import RoomRelay
 from media.speaking import SpeakingDetector
-from tests.media.peers import Publisher, wait_for
+from tests.media.peers import NewRelay, Publisher, wait_for
 
 RATE, SAMPLES = 48000, 960  # 20 ms of Opus
 
@@ -44,15 +43,10 @@ class ToneTrack(AudioStreamTrack):
 
 
 @pytest.fixture
-async def heard() -> AsyncIterator[tuple[RoomRelay, list[tuple[float, list[int]]]]]:
+def heard(new_relay: NewRelay) -> tuple[RoomRelay, list[tuple[float, list[int]]]]:
     changes: list[tuple[float, list[int]]] = []
-    relay = RoomRelay(
-        "room-speaking", forwarding=True, on_speaking=lambda seats: changes.append((time.monotonic(), seats))
-    )
-    try:
-        yield relay, changes
-    finally:
-        await relay.close()
+    relay = new_relay(on_speaking=lambda seats: changes.append((time.monotonic(), seats)))
+    return relay, changes
 
 
 async def test_a_talking_seat_is_speaking_and_a_silent_one_never(heard) -> None:

@@ -17,12 +17,11 @@ from pathlib import Path
 
 import pytest
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnection
-from channels.db import database_sync_to_async
 from django.test import AsyncClient, override_settings
 
 from media.turn import credential_for, password_for
 from rooms.models import Room
-from tests.media.peers import Publisher, Viewer, luma_of, seat_level, token_of, wait_for
+from tests.media.peers import Publisher, Viewer, luma_of, publish_via_whip, seat_level, wait_for
 from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -153,25 +152,13 @@ def selected_pair(viewer: Viewer):  # type: ignore[no-untyped-def]
     return nominated.get(1)
 
 
-async def publish_seat_0(client: AsyncClient, room: Room, publisher: Publisher) -> None:
-    token = await database_sync_to_async(token_of)(room, 0)
-    published = await client.post(
-        f"/rooms/{room.slug}/whip",
-        data=await publisher.offer(),
-        content_type=SDP,
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert published.status_code == 201, published.content
-    await publisher.accept(published.content.decode())
-
-
 async def test_a_viewer_with_relay_only_ice_plays_a_seat_through_coturn(relays: None, room: Room, coturn: str) -> None:
     client = AsyncClient()
     publisher = Publisher(0)
     viewer: Viewer | None = None
     with override_settings(TURN_URLS=[coturn], TURN_SECRET=SECRET, TURN_CREDENTIAL_TTL=600):
         try:
-            await publish_seat_0(client, room, publisher)
+            await publish_via_whip(client, room, publisher)
             # The WHEP endpoint's OPTIONS carries the ICE servers before there is an offer (the
             # credentials must be known before gathering), as the page does it.
             options = await client.options(f"/rooms/{room.slug}/whep")
@@ -218,7 +205,7 @@ async def test_a_forged_or_expired_credential_gets_no_media(relays: None, room: 
         username, credential = old.username, old.credential
     viewer = RelayedViewer([RTCIceServer(urls=coturn, username=username, credential=credential)])
     try:
-        await publish_seat_0(client, room, publisher)
+        await publish_via_whip(client, room, publisher)
         offer = await viewer.offer()
         assert "typ relay" not in offer  # coturn refused the allocation
         watched = await client.post(f"/rooms/{room.slug}/whep", data=offer, content_type=SDP)

@@ -19,6 +19,15 @@ from tests.sockets import Peer, join
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+async def goes_on_live(tab: Peer, room: Room, author: Any, seq: int) -> None:
+    """The resumed socket is alive and in the room: the next event reaches it, at the next `seq`,
+    and nothing else comes (a socket the server dropped, or whose consumer died, would hear none)."""
+    await sync_to_async(post_comment)(room=room, author=author, text="still here?")
+    live = await tab.recv()
+    assert (live["type"], live["seq"], live["comment"]["text"]) == ("comment.created", seq, "still here?")
+    await tab.nothing_more()
+
+
 async def test_it_replays_what_a_socket_missed_then_goes_on_live(room: Room, alice, carol, mod) -> None:
     tab = await join(room, carol)
     seen = tab.state["seq"]
@@ -46,13 +55,16 @@ async def test_an_up_to_date_socket_gets_nothing_replayed(room: Room, alice, car
     await sync_to_async(post_comment)(room=room, author=alice, text="old news")
     tab = await join(room, carol, after=1)
     await tab.nothing_more()
+    await goes_on_live(tab, room, alice, seq=2)
     await tab.close()
 
 
 @pytest.mark.parametrize("after", [99, -1, "abc"])
-async def test_a_seq_the_room_never_reached_gets_a_fresh_state(room: Room, carol, after: Any) -> None:
+async def test_a_seq_the_room_never_reached_gets_a_fresh_state(room: Room, alice, carol, after: Any) -> None:
     tab = await join(room, carol, after=after)
-    assert (await tab.recv())["type"] == "room.state"
+    state = await tab.recv()
+    assert (state["type"], state["seq"]) == ("room.state", 0)
+    await goes_on_live(tab, room, alice, seq=1)
     await tab.close()
 
 
@@ -65,6 +77,7 @@ async def test_a_socket_too_far_behind_gets_a_fresh_state(room: Room, alice, car
     assert (state["type"], state["seq"]) == ("room.state", 3)
     assert [c["text"] for c in state["comments"]] == ["c0", "c1", "c2"]
     assert RESUME_MAX_EVENTS == 1000
+    await goes_on_live(tab, room, alice, seq=4)
     await tab.close()
 
 

@@ -9,12 +9,12 @@
 // Removals: the page polls the timeline with If-None-Match every POLL_MS (a 304 while nothing
 // changed); a comment removed meanwhile is gone from the next timeline, and from the page.
 
+import { $, el, showSpotlight } from "./dom.js";
 import { gettext, interpolate, ready } from "./i18n.js";
 
 const fmt = interpolate;
 await ready;
 
-const $ = (id) => document.getElementById(id);
 const root = $("replay");
 const grid = $("grid");
 const commentList = $("comments");
@@ -39,13 +39,6 @@ let shownComments = -1; // comments[0..shownComments] are on the page
 let lastTime = 0;
 let gone = false; // the replay was deleted or made private meanwhile
 let seeking = false; // the seek bar is being dragged
-
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (className) node.className = className;
-  return node;
-}
 
 function clockText(seconds) {
   const total = Math.max(0, Math.floor(seconds));
@@ -193,11 +186,7 @@ function renderSpotlight(t) {
     if (entry.at > t) break;
     current = entry.question;
   }
-  $("spotlight").hidden = !current;
-  if (current) {
-    $("spotlight-asker").textContent = current.user ? `@${current.user.username}` : "";
-    $("spotlight-text").textContent = current.text;
-  }
+  showSpotlight(current);
 }
 
 function commentItem(comment) {

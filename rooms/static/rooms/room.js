@@ -2,6 +2,7 @@
 // with textContent (never innerHTML), so a comment can't carry markup or script.
 // Strings go through Django's JSON catalogue (i18n.js); times show in the viewer's time zone.
 
+import { $, el, showSpotlight } from "./dom.js";
 import { gettext, interpolate, ngettext, ready } from "./i18n.js";
 import { publish, watch } from "./media.js";
 import { CERT_COMMAND, ffmpegArgs, ffmpegCommand, obsSettings, showCommand } from "./studio.js";
@@ -11,7 +12,6 @@ import { showTimes } from "./times.js";
 const fmt = interpolate;
 await ready;
 
-const $ = (id) => document.getElementById(id);
 const root = $("room");
 const slug = root.dataset.slug;
 const tiles = [...document.querySelectorAll(".tile")];
@@ -38,13 +38,6 @@ let tick = null; // the countdown's (and a timeout's end) timer
 let speaking = new Set(); // the seats the relay hears talking now (`speaking` frames)
 const recSwitch = $("toggle-recording"); // the host's switch; absent when the site does not record
 let recording = Boolean($("rec-badge") && !$("rec-badge").hidden); // the room records now (page, room.state, `recording` frames)
-
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (className) node.className = className;
-  return node;
-}
 
 function initials(name) {
   return (name || "?").slice(0, 2).toUpperCase();
@@ -581,10 +574,7 @@ function renderQuestions() {
 
 function renderSpotlight() {
   const question = state.spotlight && !state.spotlight.removed && isLive() ? state.spotlight : null;
-  $("spotlight").hidden = !question;
-  if (!question) return;
-  $("spotlight-asker").textContent = `@${question.user.username}`;
-  $("spotlight-text").textContent = question.text;
+  showSpotlight(question);
 }
 
 async function vote_(questionId, up) {
