@@ -19,6 +19,7 @@ import inspect
 import logging
 import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,8 @@ TIME_BASE = {"video": VIDEO_TIME_BASE, "audio": AUDIO_TIME_BASE}
 MIN_STEP = {"video": 3000, "audio": 960}  # one frame at 30 fps / one 20 ms Opus frame
 
 OnPublishing = Callable[[int, bool], Awaitable[None] | None]
+#: seconds from a viewer's answer to the first video frame sent to it (once per viewer)
+OnFirstFrame = Callable[[float], None]
 IceServerSpec = RTCIceServer | dict[str, Any] | str
 
 
@@ -116,6 +119,9 @@ class Census:
         self.pending = 0  # viewers not yet connected
         self.peers = 0
         self.by_address: dict[str, int] = {}
+        # RTP packets of the peers that ended (received from publishers, sent to viewers and edges)
+        self.retired_in = 0
+        self.retired_out = 0
 
     def admit(self, relay: RoomRelay | None, role: str, client: str | None, limits: PeerLimits) -> None:
         """Raise TooManyPeers if a new `role` peer from `client` would pass a limit (`relay`: the
@@ -159,6 +165,43 @@ class Census:
 
     def of(self, client: str) -> int:
         return self.by_address.get(client, 0)
+
+
+@dataclass
+class RelayStats:
+    """What relays hold now and have done since the process started (a `Relays.stats()` or one
+    `RoomRelay.stats()`): read at scrape time (liverooms.metrics), never counted per packet."""
+
+    relays: int = 0
+    peers: Counter[tuple[str, str]] = field(default_factory=Counter)  # (role, connection state) -> peers
+    viewers: int = 0  # WHEP viewers (an edge's subscription is a peer, not a viewer)
+    packets_in: int = 0  # RTP packets received from publishers
+    packets_out: int = 0  # RTP packets sent to viewers and edges
+
+
+async def _packet_counts(pc: RTCPeerConnection) -> tuple[int, int]:
+    """(RTP packets received, sent) by a peer so far, from aiortc's statistics."""
+    got = sent = 0
+    for receiver in pc.getReceivers():
+        got += _stat_sum(await receiver.getStats(), "inbound-rtp", "packetsReceived")
+    for sender in pc.getSenders():
+        if sender.transport is not None:
+            sent += _stat_sum(await sender.getStats(), "outbound-rtp", "packetsSent")
+    return got, sent
+
+
+async def _read_sessions(stats: RelayStats, sessions: list[_Session]) -> RelayStats:
+    for session in sessions:
+        stats.peers[(session.role, str(session.pc.connectionState))] += 1
+        stats.viewers += session.role == "viewer"
+        got, sent = await _packet_counts(session.pc)
+        stats.packets_in += got
+        stats.packets_out += sent
+    return stats
+
+
+def _stat_sum(report: Any, kind: str, name: str) -> int:
+    return sum(int(getattr(stat, name, 0) or 0) for stat in report.values() if getattr(stat, "type", "") == kind)
 
 
 #: a session of role "edge" is a viewer (another process's subscription), for DELETE
@@ -235,6 +278,8 @@ class _Session:
     ended: bool = False
     connect_timeout: float = CONNECT_TIMEOUT
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    answered: float | None = None  # monotonic time the relay answered the offer
+    first_frame: bool = False  # viewer: its first video frame was sent (and timed)
 
     @property
     def label(self) -> str:
@@ -296,8 +341,10 @@ class RoomRelay:
         forwarding: bool = False,
         census: Census | None = None,
         on_speaking: OnSpeaking | None = None,
+        on_first_frame: OnFirstFrame | None = None,
     ) -> None:
         self.room_key = room_key
+        self._on_first_frame = on_first_frame
         # Who speaks, from the audio-level header extension of each packet (media.speaking).
         self.speaking = new_speaking_detector(on_speaking or (lambda seats: None))
         self.census = census if census is not None else Census()
@@ -407,6 +454,8 @@ class RoomRelay:
                 rtpsend.install(sender)  # per-frame work per frame, not per packet
                 # PLI/FIR from the viewer: forward to the publisher instead of forcing an encoder key frame
                 sender._send_keyframe = self._viewer_keyframe_handler(slot)  # type: ignore[method-assign]
+                if media.kind == "video" and not edge:
+                    slot.on_first = functools.partial(self._first_frame, session)
                 session.slots.append(slot)
                 self._seats[seat].slots[media.kind].add(slot)
         except Exception:
@@ -480,6 +529,11 @@ class RoomRelay:
 
     def viewer_count(self) -> int:
         return sum(1 for s in self._sessions.values() if s.role == "viewer")
+
+    async def stats(self) -> RelayStats:
+        """This relay's peers by role and connection state, its viewers, and the RTP packets its
+        live peers received and sent (peers that ended are in the census: `Relays.stats`)."""
+        return await _read_sessions(RelayStats(relays=1), list(self._sessions.values()))
 
     async def close(self) -> None:
         """Close every peer connection; the relay refuses new sessions afterwards."""
@@ -577,6 +631,7 @@ class RoomRelay:
             raise BadOffer(f"unusable offer: {exc}") from exc
         if session.ended:
             raise RelayClosed("session closed during negotiation")
+        session.answered = time.monotonic()
         loop = asyncio.get_running_loop()
         session.timers["connect"] = loop.call_later(session.connect_timeout, self._connect_timeout, session)
         answer: str = pc.localDescription.sdp
@@ -682,8 +737,18 @@ class RoomRelay:
         if session.ended:
             return
         session.ended = True
+        try:
+            got, sent = await _packet_counts(session.pc)
+        except Exception:
+            logger.exception(
+                "relay %s: reading %s %s's packet counts failed", self.room_key, session.role, session.label
+            )
+            got = sent = 0
+        # retired and let go with nothing awaited between: a scrape counts its packets once
         if self._sessions.pop(session.id, None) is not None:
             self.census.remove(session)
+            self.census.retired_in += got
+            self.census.retired_out += sent
         for timer in session.timers.values():
             timer.cancel()
         session.timers.clear()
@@ -789,6 +854,17 @@ class RoomRelay:
 
         return on_packet
 
+    def _first_frame(self, session: _Session) -> None:
+        """A video slot of `session` (a viewer) gave its sender its first frame."""
+        if session.first_frame or session.answered is None:
+            return
+        session.first_frame = True
+        if self._on_first_frame is not None:
+            try:
+                self._on_first_frame(time.monotonic() - session.answered)
+            except Exception:
+                logger.exception("relay %s: on_first_frame failed", self.room_key)
+
     def _viewer_keyframe_handler(self, slot: SlotTrack) -> Callable[[], None]:
         def send_keyframe() -> None:
             if slot.kind != "video":
@@ -841,19 +917,30 @@ class RoomRelay:
 
 
 class Relays:
-    """Per-process registry of room relays."""
+    """Per-process registry of room relays. `on_first_frame` goes to every relay it makes."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, on_first_frame: OnFirstFrame | None = None) -> None:
         self._relays: dict[str, RoomRelay] = {}
         self.census = Census()  # every relay's peers, for the per-process limits
+        self._on_first_frame = on_first_frame
 
     def get(self, room_key: str, **kwargs: Any) -> RoomRelay:
         """The room's relay, created on first use (kwargs go to RoomRelay on creation only)."""
         relay = self._relays.get(room_key)
         if relay is None or relay.closed:
+            kwargs.setdefault("on_first_frame", self._on_first_frame)
             relay = RoomRelay(room_key, census=self.census, **kwargs)
             self._relays[room_key] = relay
         return relay
+
+    async def stats(self) -> RelayStats:
+        """Every relay's figures (`RoomRelay.stats`), with the packets of peers that have ended
+        since the process started: the packet totals only ever grow."""
+        # The ended peers' packets and the live peers at one instant (nothing awaited between):
+        # a peer ending while they are read is counted once, live (its end adds to later totals).
+        relays = [relay for relay in self._relays.values() if not relay.closed]
+        stats = RelayStats(relays=len(relays), packets_in=self.census.retired_in, packets_out=self.census.retired_out)
+        return await _read_sessions(stats, [s for relay in relays for s in relay._sessions.values()])
 
     def find(self, room_key: str) -> RoomRelay | None:
         relay = self._relays.get(room_key)

@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from django.conf import settings
 
+from liverooms import metrics
 from liverooms.aio import background
 from liverooms.db import db_async
 from media import lease, origin
@@ -38,7 +39,7 @@ from rooms.models import Room, Seat
 
 logger = logging.getLogger(__name__)
 
-relays = Relays()
+relays = Relays(on_first_frame=metrics.first_frame)  # each viewer's first-frame time in /metrics
 
 
 @dataclass(eq=False)  # hashed by identity: it sits in the hub's set of listeners
