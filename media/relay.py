@@ -179,6 +179,15 @@ class RelayStats:
     packets_out: int = 0  # RTP packets sent to viewers and edges
 
 
+@dataclass(frozen=True)
+class SeatPublisher:
+    """A seat's publisher session, as the relay holds it (`RoomRelay.publisher`)."""
+
+    session: str  # its id (the WHIP resource's capability: never logged)
+    credential: str | None  # what it published with (the seat's bearer token), None for a session cookie
+    publishing: bool  # its media flows (connected), or it is still negotiating
+
+
 async def _packet_counts(pc: RTCPeerConnection) -> tuple[int, int]:
     """(RTP packets received, sent) by a peer so far, from aiortc's statistics."""
     got = sent = 0
@@ -268,6 +277,7 @@ class _Session:
     pc: RTCPeerConnection
     client: str | None = None  # the client's address (peer limits), if known
     seat: int | None = None  # publisher's seat
+    credential: str | None = None  # publisher: what it published with (the seat's token), if a token
     receivers: dict[str, Any] = field(default_factory=dict)  # publisher: kind -> RTCRtpReceiver
     sinks: dict[str, FrameSink] = field(default_factory=dict)  # publisher: kind -> sink
     slots: list[SlotTrack] = field(default_factory=list)  # viewer
@@ -366,9 +376,12 @@ class RoomRelay:
         replace: bool = False,
         client: str | None = None,
         limits: PeerLimits | None = None,
+        credential: str | None = None,
     ) -> tuple[str, str]:
         """WHIP: answer a publisher's offer for `seat`. Raises BadOffer, SeatBusy, RelayClosed.
         `client` (its address) is counted in the census; `limits.connect_timeout` applies.
+        `credential`: what the publisher showed (the seat's bearer token), kept with the session
+        for `publisher(seat)` and `end_publisher(seat, credential=...)`.
 
         `replace=True` ends the seat's current publisher session first (e.g. the same user
         reconnecting before the old connection has timed out).
@@ -396,6 +409,7 @@ class RoomRelay:
 
         session = self._new_session("publisher", client, limits)
         session.seat = seat
+        session.credential = credential
         seat_state.publisher = session  # reserve before the first await
         try:
             for media in av_media:
@@ -501,10 +515,20 @@ class RoomRelay:
         publisher = self._seat(seat).publisher
         return publisher.id if publisher is not None else None
 
-    async def end_publisher(self, seat: int) -> bool:
-        """End the seat's publisher session (seat vacated / guest removed). False if there was none."""
-        session_id = self.publisher_session(seat)
-        return session_id is not None and await self.end_session(session_id)
+    def publisher(self, seat: int) -> SeatPublisher | None:
+        """The seat's publisher session (connected or still negotiating), if any."""
+        publisher = self._seat(seat).publisher
+        if publisher is None:
+            return None
+        return SeatPublisher(session=publisher.id, credential=publisher.credential, publishing=publisher.publishing)
+
+    async def end_publisher(self, seat: int, *, credential: str | None = None) -> bool:
+        """End the seat's publisher session (seat vacated / guest removed); with `credential`, only
+        if it published with that one (its token was replaced). False if there was none to end."""
+        publisher = self._seat(seat).publisher
+        if publisher is None or (credential is not None and publisher.credential != credential):
+            return False
+        return await self.end_session(publisher.id)
 
     def set_feed(self, feed: str | None, request_keyframe: Callable[[int], None] | None = None) -> None:
         """An edge's relay: every seat is now fed by `feed` (None: by nothing, or local publishers),

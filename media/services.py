@@ -8,6 +8,8 @@
   committed while the relay is being created is never forwarded, not even its first frames.
 - The relay reports when a seat's media starts or stops flowing; that becomes the seat's
   `publishing` state through rooms.seats.set_publishing (a `seat.updated` for everyone).
+- Who publishes a seat, and with which token, is the relay's (`RoomRelay.publisher`): a vacated
+  seat ends its stream, a token replaced here one published with it.
 - In a cluster (media.origin), `origin_media` makes this process the room's origin (it holds
   the lease and renews it; losing it closes the room's media here) and `viewer_media` makes it
   an edge when another process is the origin (one `media.edge.Upstream` feeds the relay).
@@ -48,8 +50,6 @@ class RoomMedia:
 
     room: Room
     relay: RoomRelay
-    publishers: dict[int, str] = field(default_factory=dict)  # seat index -> WHIP session id
-    publisher_tokens: dict[int, str] = field(default_factory=dict)  # seat index -> bearer token it used
     user_id: int | None = None  # (rooms.hub.Socket) not a user's socket
     viewer_key: str = "media-relay"  # (rooms.hub.Socket) a watcher: never counted as a viewer
     # Events heard before the seats were read (None once they have been, and events apply at once).
@@ -93,9 +93,7 @@ class RoomMedia:
             self.relay.set_forwarding(seat["index"], video=seat["camera"], audio=seat["mic"])
             if seat["user"] is None:
                 self.vacated[seat["index"]] = self.vacated.get(seat["index"], 0) + 1
-                self.publisher_tokens.pop(seat["index"], None)
-                if session := self.publishers.pop(seat["index"], None):
-                    await self.relay.end_session(session)
+                await self.relay.end_publisher(seat["index"])
         elif frame["type"] == "room.ended":
             # Not inline: closing leaves the hub, which may stop the very task delivering this.
             task = asyncio.create_task(close_room_media(self.room.pk))
@@ -104,14 +102,6 @@ class RoomMedia:
 
     async def on_ephemeral(self, text: str) -> None:
         """Ephemeral frames (reactions, viewer counts) are for people, not the relay."""
-
-    def published(self, index: int, session: str, token: str | None) -> None:
-        """A WHIP session now publishes seat `index` (with `token`, or a session cookie)."""
-        self.publishers[index] = session
-        if token is None:
-            self.publisher_tokens.pop(index, None)
-        else:
-            self.publisher_tokens[index] = token
 
     def claim(self, index: int) -> tuple[int, int]:
         """Where seat `index` stands now (its vacate and token-rotation counts), to compare with
@@ -125,13 +115,10 @@ class RoomMedia:
         return vacated == claim[0] and (token is None or rotated == claim[1])
 
     async def revoke(self, index: int, token: str | None) -> bool:
-        """The seat's token was replaced: end the seat's stream if it was published with `token`."""
+        """The seat's token was replaced here: end the seat's stream if it was published with
+        `token`, and refuse an offer made with it that is being answered."""
         self.rotated[index] = self.rotated.get(index, 0) + 1
-        if token is None or self.publisher_tokens.get(index) != token:
-            return False
-        del self.publisher_tokens[index]
-        session = self.publishers.pop(index, None)
-        return session is not None and await self.relay.end_session(session)
+        return token is not None and await self.relay.end_publisher(index, credential=token)
 
 
 _rooms: dict[int, RoomMedia] = {}
