@@ -8,8 +8,9 @@
   committed while the relay is being created is never forwarded, not even its first frames.
 - The relay reports when a seat's media starts or stops flowing; that becomes the seat's
   `publishing` state through rooms.seats.set_publishing (a `seat.updated` for everyone).
-- Who publishes a seat, and with which token, is the relay's (`RoomRelay.publisher`): a vacated
-  seat ends its stream, a token replaced here one published with it.
+- Who publishes a seat, and with which token, is the relay's (`RoomRelay.publisher`): a new token
+  for the seat (`seat.token`, which every process's hub hears) ends a stream published with an
+  older one wherever it runs, and a vacated seat ends its stream.
 - In a cluster (media.origin), `origin_media` makes this process the room's origin (it holds
   the lease and renews it; losing it closes the room's media here) and `viewer_media` makes it
   an edge when another process is the origin (one `media.edge.Upstream` feeds the relay).
@@ -101,7 +102,22 @@ class RoomMedia:
             task.add_done_callback(_closing.discard)
 
     async def on_ephemeral(self, text: str) -> None:
-        """Ephemeral frames (reactions, viewer counts) are for people, not the relay."""
+        """Frames for some users only (rooms.delivery gives in-process listeners those too): a
+        seat's new token (`seat.token`, to its holder, from whichever process made it) ends a
+        stream published here with an older one. The rest are for people, not the relay."""
+        if not text.startswith('{"type":"seat.token"'):
+            return
+        frame = json.loads(str(text))
+        await self.token_is(int(frame["index"]), str(frame["whip"]["token"]))
+
+    async def token_is(self, index: int, token: str) -> bool:
+        """Seat `index`'s token is now `token`: end its stream if another token published it
+        (a session-cookie publisher, or one with this very token, goes on)."""
+        publisher = self.relay.publisher(index)
+        if publisher is None or publisher.credential in (None, token):
+            return False
+        logger.info("room %s: seat %s has a new token; ending the stream made with an old one", self.room.pk, index)
+        return await self.relay.end_session(publisher.session)
 
     def claim(self, index: int) -> tuple[int, int]:
         """Where seat `index` stands now (its vacate and token-rotation counts), to compare with
