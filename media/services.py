@@ -227,8 +227,9 @@ async def _keep_lease(registry: origin.Registry, room_id: int) -> None:
     while True:
         await asyncio.sleep(registry.renew_every)
         try:
-            # Renewed; or it ran out unrenewed (this process stalled) and nobody took it meanwhile.
-            held = await registry.renew(room_id) or await registry.claim(room_id) == registry.me
+            # Renewed; or it ran out unrenewed (this process stalled) and nobody took it meanwhile
+            # (a process with this URL under another run id is not this one's past: no take-over).
+            held = await registry.renew(room_id) or await registry.claim(room_id, take_over=False) == registry.me
         except Exception as error:  # Redis away: nobody else can take the lease either
             logger.warning("room %s: cannot renew the origin lease: %s", room_id, error)
             continue
