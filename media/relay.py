@@ -119,6 +119,7 @@ class Census:
         self.pending = 0  # viewers not yet connected
         self.peers = 0
         self.by_address: dict[str, int] = {}
+        self.live: set[_Session] = set()  # every peer counted and not yet ended
         # RTP packets of the peers that ended (received from publishers, sent to viewers and edges)
         self.retired_in = 0
         self.retired_out = 0
@@ -140,6 +141,7 @@ class Census:
 
     def add(self, session: _Session) -> None:
         self.peers += 1
+        self.live.add(session)
         if session.role == "viewer":
             self.viewers += 1
             self.pending += 1
@@ -150,8 +152,12 @@ class Census:
         if session.role == "viewer":
             self.pending -= 1
 
-    def remove(self, session: _Session) -> None:
+    def remove(self, session: _Session, packets: tuple[int, int] = (0, 0)) -> None:
+        """`session` ended, having received and sent `packets` (RTP)."""
         self.peers -= 1
+        self.live.discard(session)
+        self.retired_in += packets[0]
+        self.retired_out += packets[1]
         if session.role == "viewer":
             self.viewers -= 1
             if not session.connected:
@@ -768,11 +774,9 @@ class RoomRelay:
                 "relay %s: reading %s %s's packet counts failed", self.room_key, session.role, session.label
             )
             got = sent = 0
-        # retired and let go with nothing awaited between: a scrape counts its packets once
+        # its packets retired as it leaves the census (nothing awaited between): counted once
         if self._sessions.pop(session.id, None) is not None:
-            self.census.remove(session)
-            self.census.retired_in += got
-            self.census.retired_out += sent
+            self.census.remove(session, (got, sent))
         for timer in session.timers.values():
             timer.cancel()
         session.timers.clear()
@@ -960,11 +964,12 @@ class Relays:
     async def stats(self) -> RelayStats:
         """Every relay's figures (`RoomRelay.stats`), with the packets of peers that have ended
         since the process started: the packet totals only ever grow."""
-        # The ended peers' packets and the live peers at one instant (nothing awaited between):
-        # a peer ending while they are read is counted once, live (its end adds to later totals).
-        relays = [relay for relay in self._relays.values() if not relay.closed]
-        stats = RelayStats(relays=len(relays), packets_in=self.census.retired_in, packets_out=self.census.retired_out)
-        return await _read_sessions(stats, [s for relay in relays for s in relay._sessions.values()])
+        # The ended peers' packets and the live peers (a closing relay's too) at one instant,
+        # nothing awaited between: a peer ending while they are read is counted once, live.
+        census = self.census
+        relays = sum(1 for relay in self._relays.values() if not relay.closed)
+        stats = RelayStats(relays=relays, packets_in=census.retired_in, packets_out=census.retired_out)
+        return await _read_sessions(stats, list(census.live))
 
     def find(self, room_key: str) -> RoomRelay | None:
         relay = self._relays.get(room_key)
