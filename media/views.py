@@ -278,7 +278,9 @@ TOKEN_REFUSAL_STATUS = {"unauthenticated": 401, "room_ended": 403, "forbidden": 
 async def rotate_token(request: HttpRequest, slug: str) -> HttpResponse:
     """Replace the caller's WHIP bearer token; a stream published with the old one ends now.
 
-    Served with the room's WHIP requests (the same process holds its relay)."""
+    Any process may serve it: here, the relay (if this process is the room's origin) ends the old
+    token's stream at once; elsewhere, the new token's `seat.token` reaches the origin's hub,
+    whose relay ends it (`services.RoomMedia.token_is`)."""
     room = await db_async(Room.objects.filter(slug=slug).first)()
     if room is None:
         return _text(404, "No such live.")
