@@ -1,10 +1,14 @@
 """Prometheus metrics of one process (`/metrics`, liverooms/probes.py).
 
 Most figures are read when Prometheus scrapes, from the objects that already hold them (the room
-hubs, the media relays, the database, the broker): nothing on a hot path keeps them. Two are
-counted as they happen, because a scrape cannot see the past: deliveries (frames written to room
-sockets) and their latency. The hub counts those once per event for all its sockets (one counter
-add and one histogram observation per event and process, not per socket).
+hubs, the media relays through their public `stats()`, the database, the broker): nothing on a hot
+path keeps them. Three are counted as they happen, because a scrape cannot see the past:
+deliveries (frames written to room sockets) and their latency, which the hub counts once per event
+for all its sockets (one counter add and one histogram observation per event and process, not per
+socket), and each WHEP viewer's first-frame time (one observation per viewer).
+
+The media app plugs its relays in from its `AppConfig.ready()` (`register_relays`), as apps plug
+into the room: this module imports no app's relay.
 
 Each daphne process serves its own figures: sum them across processes (`sum by (room)
 (liverooms_room_viewers)`). The global ones (webhook backlog, Celery queues) are the same on
@@ -16,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from prometheus_client import (
@@ -56,6 +60,19 @@ def delivered(sockets: int) -> None:
         DELIVERIES.inc(sockets)
 
 
+FIRST_FRAME = Histogram(
+    "liverooms_first_frame_seconds",
+    "From the relay's WHEP answer to a viewer to the first video frame it sent that viewer (once per viewer).",
+    buckets=(0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0),
+    registry=None,
+)
+
+
+def first_frame(seconds: float) -> None:
+    """A viewer got its first video frame `seconds` after its answer (media.relay: once per viewer)."""
+    FIRST_FRAME.observe(max(0.0, seconds))
+
+
 def event_latency(sent_at: object) -> None:
     """A hub finished writing an event the publisher sent at `sent_at` (time.time(); absent on
     events read back from the stored stream)."""
@@ -64,6 +81,29 @@ def event_latency(sent_at: object) -> None:
 
 
 # --- read at scrape time --------------------------------------------------------------------
+
+
+class RelayFigures(Protocol):
+    """What a process's media relays report (media.relay.RelayStats)."""
+
+    @property
+    def relays(self) -> int: ...
+    @property
+    def peers(self) -> Mapping[tuple[str, str], int]: ...  # (role, connection state) -> peers
+    @property
+    def viewers(self) -> int: ...
+    @property
+    def packets_in(self) -> int: ...  # since the process started: they only grow
+    @property
+    def packets_out(self) -> int: ...
+
+
+_relay_figures: list[Callable[[], Awaitable[RelayFigures]]] = []
+
+
+def register_relays(read: Callable[[], Awaitable[RelayFigures]]) -> None:
+    """The media app's relays, read at every scrape (media.apps)."""
+    _relay_figures.append(read)
 
 
 @dataclass
@@ -76,6 +116,7 @@ class Snapshot:
     backlog: dict[int, int] = field(default_factory=dict)  # room id -> layer messages the hub has not read
     relays: int = 0
     peers: Counter[tuple[str, str]] = field(default_factory=Counter)  # (role, state) -> peers
+    relay_viewers: int = 0
     packets_in: int = 0
     packets_out: int = 0
     webhook_backlog: int | None = None
@@ -119,6 +160,9 @@ class SnapshotCollector(Collector):
         for (role, state), count in sorted(s.peers.items()):
             peers.add_metric([role, state], count)
         yield peers
+        yield GaugeMetricFamily(
+            "liverooms_relay_viewers", "WHEP viewers of every relay in this process.", value=s.relay_viewers
+        )
         yield CounterMetricFamily(
             "liverooms_relay_packets_in", "RTP packets the relay received from publishers.", value=s.packets_in
         )
@@ -138,29 +182,6 @@ class SnapshotCollector(Collector):
             for name, length in sorted(s.celery_queues.items()):
                 queues.add_metric([name], length)
             yield queues
-
-
-class _Packets:
-    """Monotonic packet totals over peers that come and go: each peer's counters as last seen,
-    plus what peers seen before and since closed had reached (a peer's packets between the last
-    scrape and its end are not counted)."""
-
-    def __init__(self) -> None:
-        self.seen: dict[int, tuple[int, int]] = {}
-        self.retired = (0, 0)
-
-    def total(self, now: dict[int, tuple[int, int]]) -> tuple[int, int]:
-        gone_in = sum(v[0] for k, v in self.seen.items() if k not in now)
-        gone_out = sum(v[1] for k, v in self.seen.items() if k not in now)
-        self.retired = (self.retired[0] + gone_in, self.retired[1] + gone_out)
-        self.seen = now
-        return (
-            self.retired[0] + sum(v[0] for v in now.values()),
-            self.retired[1] + sum(v[1] for v in now.values()),
-        )
-
-
-_packets = _Packets()
 
 
 async def snapshot() -> Snapshot:
@@ -198,39 +219,14 @@ def _receive_buffers(layer: Any) -> dict[str, Any]:
     return {}
 
 
-def _sessions() -> Iterator[Any]:
-    """Every WebRTC session of this process's relays (media.services.relays; the relay exposes no
-    public list of its sessions, so this reads `Relays._relays` and `RoomRelay._sessions`)."""
-    try:
-        from media.services import relays
-    except ImportError:
-        return
-    for relay in list(getattr(relays, "_relays", {}).values()):
-        yield from list(getattr(relay, "_sessions", {}).values())
-
-
 async def _read_relays(s: Snapshot) -> None:
-    try:
-        from media.services import relays
-    except ImportError:
-        return
-    s.relays = len(relays)
-    counts: dict[int, tuple[int, int]] = {}
-    for session in _sessions():
-        pc = session.pc
-        s.peers[(session.role, pc.connectionState)] += 1
-        got = sent = 0
-        for receiver in pc.getReceivers():
-            got += _stat_sum(await receiver.getStats(), "inbound-rtp", "packetsReceived")
-        for sender in pc.getSenders():
-            if sender.track is not None:
-                sent += _stat_sum(await sender.getStats(), "outbound-rtp", "packetsSent")
-        counts[id(session)] = (got, sent)
-    s.packets_in, s.packets_out = _packets.total(counts)
-
-
-def _stat_sum(report: Any, kind: str, name: str) -> int:
-    return sum(int(getattr(stat, name, 0) or 0) for stat in report.values() if getattr(stat, "type", "") == kind)
+    for read in _relay_figures:
+        figures = await read()
+        s.relays += figures.relays
+        s.peers.update(figures.peers)
+        s.relay_viewers += figures.viewers
+        s.packets_in += figures.packets_in
+        s.packets_out += figures.packets_out
 
 
 async def _webhook_backlog() -> int | None:
@@ -272,6 +268,7 @@ def text(s: Snapshot) -> bytes:
         SnapshotCollector(s),
         DELIVERIES,
         DELIVERY_LATENCY,
+        FIRST_FRAME,
         PROCESS_COLLECTOR,
         PLATFORM_COLLECTOR,
         GC_COLLECTOR,

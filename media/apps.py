@@ -1,4 +1,11 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from media.relay import RelayStats
 
 
 class MediaConfig(AppConfig):
@@ -8,6 +15,7 @@ class MediaConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from liverooms import metrics
         from media import replays
         from media.ice import check_settings
         from media.recording import live
@@ -18,9 +26,16 @@ class MediaConfig(AppConfig):
         from rooms.snapshot import register_state
 
         check_settings()
+        metrics.register_relays(_relay_stats)  # the relays' figures in /metrics (liverooms.metrics)
         # the live room's REC indicator and the host's switch (media.recording.live)
         register_page(live.page_part)
         register_state(live.add_to_state)
         on_switch(live.announce)
         register_recordings(replays)  # the replay page's files and who may watch them (rooms.replay)
         on_process_start()  # recordings a killed process left open: repaired once the server runs
+
+
+async def _relay_stats() -> RelayStats:
+    from media.services import relays
+
+    return await relays.stats()

@@ -5,8 +5,12 @@ A room's **origin** is the process holding its publishers. With `REDIS_URL` and
 whose value names the holder (`<run id> <internal URL>`), written with `SET NX PX` and renewed
 by the holder every third of `ORIGIN_LEASE_SECONDS` while it has the room's relay. A holder that
 stalls past the lease loses it: its next renewal finds another value (or none) and the process
-stops acting as origin. Without both settings there is one media process (a laptop, or the old
-"send a room's media to one process" balancer) and it is every room's origin: no registry.
+stops acting as origin. A lease naming this process's own URL under another run id is its previous
+run's (killed, then restarted on the same URL): that run cannot be reached at the URL any more, so
+the restarted process takes the lease over at once instead of answering 503 until it runs out
+(each process's URL must be its own: it is how the others reach it). Without both settings there
+is one media process (a laptop, or the old "send a room's media to one process" balancer) and it is
+every room's origin: no registry.
 
 Edges (`media.edge`) subscribe to the origin over WHEP at its internal URL, showing a credential
 only the cluster's processes can make: an HMAC of the room's slug and an expiry under
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -29,12 +34,15 @@ from django.conf import settings
 
 from liverooms import process
 
+logger = logging.getLogger(__name__)
+
 EDGE_HEADER = "X-Liverooms-Edge"
 #: the real client's address, on a WHIP request one process forwards to the origin (with the credential)
 CLIENT_HEADER = "X-Liverooms-Client"
 CREDENTIAL_SECONDS = 60
 
-#: this process's run id: a restarted process on the same URL is another holder
+#: this process's run id (its boot id): a restarted process on the same URL is another holder,
+#: and knows a lease of its URL with another run id for its previous run's
 RUN_ID = secrets.token_hex(8)
 
 
@@ -68,6 +76,9 @@ class Leases(Protocol):
 
     async def release(self, key: str, value: str) -> None:
         """Delete `key` if it still holds `value`."""
+
+    async def replace(self, key: str, old: str, value: str, ttl: float) -> bool:
+        """Set `key` to `value` for `ttl` s if it still holds `old`; False if it does not."""
 
     async def get(self, key: str) -> str | None: ...
 
@@ -103,10 +114,23 @@ class MemoryLeases:
         if await self.get(key) == value:
             del self._keys[key]
 
+    async def replace(self, key: str, old: str, value: str, ttl: float) -> bool:
+        if await self.get(key) != old:
+            return False
+        self._keys[key] = (value, self.clock() + ttl)
+        return True
+
 
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+_REPLACE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   return 1
 end
 return 0
@@ -145,6 +169,10 @@ class RedisLeases:
     async def release(self, key: str, value: str) -> None:
         await self._client().eval(_RELEASE, 1, key, value)  # type: ignore[misc]
 
+    async def replace(self, key: str, old: str, value: str, ttl: float) -> bool:
+        done = await self._client().eval(_REPLACE, 1, key, old, value, max(1, int(ttl * 1000)))  # type: ignore[misc]
+        return bool(done)
+
 
 class Registry:
     """Who is each room's origin; this process is `me`."""
@@ -158,13 +186,27 @@ class Registry:
     def key(room_id: int) -> str:
         return f"liverooms:origin:{room_id}"
 
-    async def origin_of(self, room_id: int) -> Holder | None:
-        """The room's live holder, if any."""
-        return Holder.decode(await self.leases.get(self.key(room_id)))
+    def earlier_run(self, holder: Holder | None) -> bool:
+        """Whether `holder` is this process's previous run: its URL, another run id. Whatever
+        held the lease then is not at this URL now (this process is), so it serves nobody."""
+        return holder is not None and holder.url == self.me.url and holder.run != self.me.run
 
-    async def claim(self, room_id: int) -> Holder | None:
-        """Take the room's lease if nobody holds it; return the holder after (`me` if it is ours)."""
-        return Holder.decode(await self.leases.claim(self.key(room_id), self.me.encode(), self.ttl))
+    async def origin_of(self, room_id: int) -> Holder | None:
+        """The room's live holder, if any (a lease of this process's previous run is none)."""
+        holder = Holder.decode(await self.leases.get(self.key(room_id)))
+        return None if self.earlier_run(holder) else holder
+
+    async def claim(self, room_id: int, *, take_over: bool = True) -> Holder | None:
+        """Take the room's lease if nobody holds it, or if this process's previous run held it
+        (`take_over`); return the holder after (`me` if it is ours)."""
+        key = self.key(room_id)
+        holder = Holder.decode(await self.leases.claim(key, self.me.encode(), self.ttl))
+        if not take_over or holder is None or not self.earlier_run(holder):
+            return holder
+        if await self.leases.replace(key, holder.encode(), self.me.encode(), self.ttl):
+            logger.info("room %s: took over the origin lease of this URL's previous run %s", room_id, holder.run)
+            return self.me
+        return Holder.decode(await self.leases.get(key))
 
     async def renew(self, room_id: int) -> bool:
         return await self.leases.renew(self.key(room_id), self.me.encode(), self.ttl)

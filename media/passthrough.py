@@ -138,6 +138,9 @@ class SlotTrack(MediaStreamTrack):
         self.forwarded = 0
         self.dropped = 0
         self.overflows = 0
+        # called (then dropped) when the sender takes the slot's first frame (the relay times a
+        # viewer's first video frame): one attribute test per frame, none per packet
+        self.on_first: Callable[[], None] | None = None
 
     # -- producer side (relay, on the event loop) -------------------------------------------
     def push(self, packet: av.Packet[Any], keyframe: bool) -> None:
@@ -196,6 +199,9 @@ class SlotTrack(MediaStreamTrack):
             if self.readyState != "live":
                 raise MediaStreamError
         self.forwarded += 1
+        if self.on_first is not None:
+            on_first, self.on_first = self.on_first, None
+            on_first()
         return self._queue.popleft()
 
     def stop(self) -> None:

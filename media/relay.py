@@ -19,6 +19,7 @@ import inspect
 import logging
 import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,8 @@ TIME_BASE = {"video": VIDEO_TIME_BASE, "audio": AUDIO_TIME_BASE}
 MIN_STEP = {"video": 3000, "audio": 960}  # one frame at 30 fps / one 20 ms Opus frame
 
 OnPublishing = Callable[[int, bool], Awaitable[None] | None]
+#: seconds from a viewer's answer to the first video frame sent to it (once per viewer)
+OnFirstFrame = Callable[[float], None]
 IceServerSpec = RTCIceServer | dict[str, Any] | str
 
 
@@ -117,6 +120,10 @@ class Census:
         self.pending = 0  # viewers not yet connected
         self.peers = 0
         self.by_address: dict[str, int] = {}
+        self.live: set[_Session] = set()  # every peer counted and not yet ended
+        # RTP packets of the peers that ended (received from publishers, sent to viewers and edges)
+        self.retired_in = 0
+        self.retired_out = 0
 
     def admit(self, relay: RoomRelay | None, role: str, client: str | None, limits: PeerLimits) -> None:
         """Raise TooManyPeers if a new `role` peer from `client` would pass a limit (`relay`: the
@@ -135,6 +142,7 @@ class Census:
 
     def add(self, session: _Session) -> None:
         self.peers += 1
+        self.live.add(session)
         if session.role == "viewer":
             self.viewers += 1
             self.pending += 1
@@ -145,8 +153,12 @@ class Census:
         if session.role == "viewer":
             self.pending -= 1
 
-    def remove(self, session: _Session) -> None:
+    def remove(self, session: _Session, packets: tuple[int, int] = (0, 0)) -> None:
+        """`session` ended, having received and sent `packets` (RTP)."""
         self.peers -= 1
+        self.live.discard(session)
+        self.retired_in += packets[0]
+        self.retired_out += packets[1]
         if session.role == "viewer":
             self.viewers -= 1
             if not session.connected:
@@ -160,6 +172,52 @@ class Census:
 
     def of(self, client: str) -> int:
         return self.by_address.get(client, 0)
+
+
+@dataclass
+class RelayStats:
+    """What relays hold now and have done since the process started (a `Relays.stats()` or one
+    `RoomRelay.stats()`): read at scrape time (liverooms.metrics), never counted per packet."""
+
+    relays: int = 0
+    peers: Counter[tuple[str, str]] = field(default_factory=Counter)  # (role, connection state) -> peers
+    viewers: int = 0  # WHEP viewers (an edge's subscription is a peer, not a viewer)
+    packets_in: int = 0  # RTP packets received from publishers
+    packets_out: int = 0  # RTP packets sent to viewers and edges
+
+
+@dataclass(frozen=True)
+class SeatPublisher:
+    """A seat's publisher session, as the relay holds it (`RoomRelay.publisher`)."""
+
+    session: str  # its id (the WHIP resource's capability: never logged)
+    credential: str | None  # what it published with (the seat's bearer token), None for a session cookie
+    publishing: bool  # its media flows (connected), or it is still negotiating
+
+
+async def _packet_counts(pc: RTCPeerConnection) -> tuple[int, int]:
+    """(RTP packets received, sent) by a peer so far, from aiortc's statistics."""
+    got = sent = 0
+    for receiver in pc.getReceivers():
+        got += _stat_sum(await receiver.getStats(), "inbound-rtp", "packetsReceived")
+    for sender in pc.getSenders():
+        if sender.transport is not None:
+            sent += _stat_sum(await sender.getStats(), "outbound-rtp", "packetsSent")
+    return got, sent
+
+
+async def _read_sessions(stats: RelayStats, sessions: list[_Session]) -> RelayStats:
+    for session in sessions:
+        stats.peers[(session.role, str(session.pc.connectionState))] += 1
+        stats.viewers += session.role == "viewer"
+        got, sent = await _packet_counts(session.pc)
+        stats.packets_in += got
+        stats.packets_out += sent
+    return stats
+
+
+def _stat_sum(report: Any, kind: str, name: str) -> int:
+    return sum(int(getattr(stat, name, 0) or 0) for stat in report.values() if getattr(stat, "type", "") == kind)
 
 
 #: a session of role "edge" is a viewer (another process's subscription), for DELETE
@@ -226,6 +284,7 @@ class _Session:
     pc: RTCPeerConnection
     client: str | None = None  # the client's address (peer limits), if known
     seat: int | None = None  # publisher's seat
+    credential: str | None = None  # publisher: what it published with (the seat's token), if a token
     receivers: dict[str, Any] = field(default_factory=dict)  # publisher: kind -> RTCRtpReceiver
     sinks: dict[str, FrameSink] = field(default_factory=dict)  # publisher: kind -> sink
     slots: list[SlotTrack] = field(default_factory=list)  # viewer
@@ -236,6 +295,8 @@ class _Session:
     ended: bool = False
     connect_timeout: float = CONNECT_TIMEOUT
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    answered: float | None = None  # monotonic time the relay answered the offer
+    first_frame: bool = False  # viewer: its first video frame was sent (and timed)
 
     @property
     def label(self) -> str:
@@ -297,8 +358,10 @@ class RoomRelay:
         forwarding: bool = False,
         census: Census | None = None,
         on_speaking: OnSpeaking | None = None,
+        on_first_frame: OnFirstFrame | None = None,
     ) -> None:
         self.room_key = room_key
+        self._on_first_frame = on_first_frame
         # Who speaks, from the audio-level header extension of each packet (media.speaking).
         self.speaking = new_speaking_detector(on_speaking or (lambda seats: None))
         self.census = census if census is not None else Census()
@@ -320,9 +383,12 @@ class RoomRelay:
         replace: bool = False,
         client: str | None = None,
         limits: PeerLimits | None = None,
+        credential: str | None = None,
     ) -> tuple[str, str]:
         """WHIP: answer a publisher's offer for `seat`. Raises BadOffer, SeatBusy, RelayClosed.
         `client` (its address) is counted in the census; `limits.connect_timeout` applies.
+        `credential`: what the publisher showed (the seat's bearer token), kept with the session
+        for `publisher(seat)` and `end_publisher(seat, credential=...)`.
 
         `replace=True` ends the seat's current publisher session first (e.g. the same user
         reconnecting before the old connection has timed out).
@@ -350,6 +416,7 @@ class RoomRelay:
 
         session = self._new_session("publisher", client, limits)
         session.seat = seat
+        session.credential = credential
         seat_state.publisher = session  # reserve before the first await
         try:
             for media in av_media:
@@ -408,6 +475,8 @@ class RoomRelay:
                 rtpsend.install(sender)  # per-frame work per frame, not per packet
                 # PLI/FIR from the viewer: forward to the publisher instead of forcing an encoder key frame
                 sender._send_keyframe = self._viewer_keyframe_handler(slot)  # type: ignore[method-assign]
+                if media.kind == "video" and not edge:
+                    slot.on_first = functools.partial(self._first_frame, session)
                 session.slots.append(slot)
                 self._seats[seat].slots[media.kind].add(slot)
         except Exception:
@@ -453,10 +522,20 @@ class RoomRelay:
         publisher = self._seat(seat).publisher
         return publisher.id if publisher is not None else None
 
-    async def end_publisher(self, seat: int) -> bool:
-        """End the seat's publisher session (seat vacated / guest removed). False if there was none."""
-        session_id = self.publisher_session(seat)
-        return session_id is not None and await self.end_session(session_id)
+    def publisher(self, seat: int) -> SeatPublisher | None:
+        """The seat's publisher session (connected or still negotiating), if any."""
+        publisher = self._seat(seat).publisher
+        if publisher is None:
+            return None
+        return SeatPublisher(session=publisher.id, credential=publisher.credential, publishing=publisher.publishing)
+
+    async def end_publisher(self, seat: int, *, credential: str | None = None) -> bool:
+        """End the seat's publisher session (seat vacated / guest removed); with `credential`, only
+        if it published with that one (its token was replaced). False if there was none to end."""
+        publisher = self._seat(seat).publisher
+        if publisher is None or (credential is not None and publisher.credential != credential):
+            return False
+        return await self.end_session(publisher.id)
 
     def set_feed(self, feed: str | None, request_keyframe: Callable[[int], None] | None = None) -> None:
         """An edge's relay: every seat is now fed by `feed` (None: by nothing, or local publishers),
@@ -481,6 +560,11 @@ class RoomRelay:
 
     def viewer_count(self) -> int:
         return sum(1 for s in self._sessions.values() if s.role == "viewer")
+
+    async def stats(self) -> RelayStats:
+        """This relay's peers by role and connection state, its viewers, and the RTP packets its
+        live peers received and sent (peers that ended are in the census: `Relays.stats`)."""
+        return await _read_sessions(RelayStats(relays=1), list(self._sessions.values()))
 
     async def close(self) -> None:
         """Close every peer connection; the relay refuses new sessions afterwards."""
@@ -580,6 +664,7 @@ class RoomRelay:
             raise RelayClosed("session closed during negotiation")
         if session.role == "publisher":  # what a publisher sends is every viewer's (media.sockets)
             raise_receive_buffers(pc)
+        session.answered = time.monotonic()
         loop = asyncio.get_running_loop()
         session.timers["connect"] = loop.call_later(session.connect_timeout, self._connect_timeout, session)
         answer: str = pc.localDescription.sdp
@@ -685,8 +770,16 @@ class RoomRelay:
         if session.ended:
             return
         session.ended = True
+        try:
+            got, sent = await _packet_counts(session.pc)
+        except Exception:
+            logger.exception(
+                "relay %s: reading %s %s's packet counts failed", self.room_key, session.role, session.label
+            )
+            got = sent = 0
+        # its packets retired as it leaves the census (nothing awaited between): counted once
         if self._sessions.pop(session.id, None) is not None:
-            self.census.remove(session)
+            self.census.remove(session, (got, sent))
         for timer in session.timers.values():
             timer.cancel()
         session.timers.clear()
@@ -792,6 +885,17 @@ class RoomRelay:
 
         return on_packet
 
+    def _first_frame(self, session: _Session) -> None:
+        """A video slot of `session` (a viewer) gave its sender its first frame."""
+        if session.first_frame or session.answered is None:
+            return
+        session.first_frame = True
+        if self._on_first_frame is not None:
+            try:
+                self._on_first_frame(time.monotonic() - session.answered)
+            except Exception:
+                logger.exception("relay %s: on_first_frame failed", self.room_key)
+
     def _viewer_keyframe_handler(self, slot: SlotTrack) -> Callable[[], None]:
         def send_keyframe() -> None:
             if slot.kind != "video":
@@ -844,19 +948,31 @@ class RoomRelay:
 
 
 class Relays:
-    """Per-process registry of room relays."""
+    """Per-process registry of room relays. `on_first_frame` goes to every relay it makes."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, on_first_frame: OnFirstFrame | None = None) -> None:
         self._relays: dict[str, RoomRelay] = {}
         self.census = Census()  # every relay's peers, for the per-process limits
+        self._on_first_frame = on_first_frame
 
     def get(self, room_key: str, **kwargs: Any) -> RoomRelay:
         """The room's relay, created on first use (kwargs go to RoomRelay on creation only)."""
         relay = self._relays.get(room_key)
         if relay is None or relay.closed:
+            kwargs.setdefault("on_first_frame", self._on_first_frame)
             relay = RoomRelay(room_key, census=self.census, **kwargs)
             self._relays[room_key] = relay
         return relay
+
+    async def stats(self) -> RelayStats:
+        """Every relay's figures (`RoomRelay.stats`), with the packets of peers that have ended
+        since the process started: the packet totals only ever grow."""
+        # The ended peers' packets and the live peers (a closing relay's too) at one instant,
+        # nothing awaited between: a peer ending while they are read is counted once, live.
+        census = self.census
+        relays = sum(1 for relay in self._relays.values() if not relay.closed)
+        stats = RelayStats(relays=relays, packets_in=census.retired_in, packets_out=census.retired_out)
+        return await _read_sessions(stats, list(census.live))
 
     def find(self, room_key: str) -> RoomRelay | None:
         relay = self._relays.get(room_key)

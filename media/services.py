@@ -8,6 +8,9 @@
   committed while the relay is being created is never forwarded, not even its first frames.
 - The relay reports when a seat's media starts or stops flowing; that becomes the seat's
   `publishing` state through rooms.seats.set_publishing (a `seat.updated` for everyone).
+- Who publishes a seat, and with which token, is the relay's (`RoomRelay.publisher`): a new token
+  for the seat (`seat.token`, which every process's hub hears) ends a stream published with an
+  older one wherever it runs, and a vacated seat ends its stream.
 - In a cluster (media.origin), `origin_media` makes this process the room's origin (it holds
   the lease and renews it; losing it closes the room's media here) and `viewer_media` makes it
   an edge when another process is the origin (one `media.edge.Upstream` feeds the relay).
@@ -24,6 +27,7 @@ from typing import Any, cast
 
 from django.conf import settings
 
+from liverooms import metrics
 from liverooms.aio import background
 from liverooms.db import db_async
 from media import lease, origin
@@ -32,14 +36,14 @@ from media.ice import ice_servers
 from media.recording import recorder as recording
 from media.relay import PeerLimits, Relays, RoomRelay
 from rooms import seats
-from rooms.catalogue import ROOM_ENDED, SEAT_UPDATED, SPEAKING
+from rooms.catalogue import ROOM_ENDED, SEAT_TOKEN, SEAT_UPDATED, SPEAKING
 from rooms.events import broadcast
 from rooms.hub import hubs
 from rooms.models import Room, Seat
 
 logger = logging.getLogger(__name__)
 
-relays = Relays()
+relays = Relays(on_first_frame=metrics.first_frame)  # each viewer's first-frame time in /metrics
 
 
 @dataclass(eq=False)  # hashed by identity: it sits in the hub's set of listeners
@@ -48,8 +52,6 @@ class RoomMedia:
 
     room: Room
     relay: RoomRelay
-    publishers: dict[int, str] = field(default_factory=dict)  # seat index -> WHIP session id
-    publisher_tokens: dict[int, str] = field(default_factory=dict)  # seat index -> bearer token it used
     user_id: int | None = None  # (rooms.hub.Socket) not a user's socket
     viewer_key: str = "media-relay"  # (rooms.hub.Socket) a watcher: never counted as a viewer
     # Events heard before the seats were read (None once they have been, and events apply at once).
@@ -93,9 +95,7 @@ class RoomMedia:
             self.relay.set_forwarding(seat["index"], video=seat["camera"], audio=seat["mic"])
             if seat["user"] is None:
                 self.vacated[seat["index"]] = self.vacated.get(seat["index"], 0) + 1
-                self.publisher_tokens.pop(seat["index"], None)
-                if session := self.publishers.pop(seat["index"], None):
-                    await self.relay.end_session(session)
+                await self.relay.end_publisher(seat["index"])
         elif frame["type"] == ROOM_ENDED:
             # Not inline: closing leaves the hub, which may stop the very task delivering this.
             task = asyncio.create_task(close_room_media(self.room.pk))
@@ -103,15 +103,22 @@ class RoomMedia:
             task.add_done_callback(_closing.discard)
 
     async def on_ephemeral(self, text: str) -> None:
-        """Ephemeral frames (reactions, viewer counts) are for people, not the relay."""
+        """Frames for some users only (rooms.delivery gives in-process listeners those too): a
+        seat's new token (`seat.token`, to its holder, from whichever process made it) ends a
+        stream published here with an older one. The rest are for people, not the relay."""
+        if not text.startswith(f'{{"type":"{SEAT_TOKEN}"'):
+            return
+        frame = json.loads(str(text))
+        await self.token_is(int(frame["index"]), str(frame["whip"]["token"]))
 
-    def published(self, index: int, session: str, token: str | None) -> None:
-        """A WHIP session now publishes seat `index` (with `token`, or a session cookie)."""
-        self.publishers[index] = session
-        if token is None:
-            self.publisher_tokens.pop(index, None)
-        else:
-            self.publisher_tokens[index] = token
+    async def token_is(self, index: int, token: str) -> bool:
+        """Seat `index`'s token is now `token`: end its stream if another token published it
+        (a session-cookie publisher, or one with this very token, goes on)."""
+        publisher = self.relay.publisher(index)
+        if publisher is None or publisher.credential in (None, token):
+            return False
+        logger.info("room %s: seat %s has a new token; ending the stream made with an old one", self.room.pk, index)
+        return await self.relay.end_session(publisher.session)
 
     def claim(self, index: int) -> tuple[int, int]:
         """Where seat `index` stands now (its vacate and token-rotation counts), to compare with
@@ -125,13 +132,10 @@ class RoomMedia:
         return vacated == claim[0] and (token is None or rotated == claim[1])
 
     async def revoke(self, index: int, token: str | None) -> bool:
-        """The seat's token was replaced: end the seat's stream if it was published with `token`."""
+        """The seat's token was replaced here: end the seat's stream if it was published with
+        `token`, and refuse an offer made with it that is being answered."""
         self.rotated[index] = self.rotated.get(index, 0) + 1
-        if token is None or self.publisher_tokens.get(index) != token:
-            return False
-        del self.publisher_tokens[index]
-        session = self.publishers.pop(index, None)
-        return session is not None and await self.relay.end_session(session)
+        return token is not None and await self.relay.end_publisher(index, credential=token)
 
 
 _rooms: dict[int, RoomMedia] = {}
@@ -224,8 +228,9 @@ async def _keep_lease(registry: origin.Registry, room_id: int) -> None:
     while True:
         await asyncio.sleep(registry.renew_every)
         try:
-            # Renewed; or it ran out unrenewed (this process stalled) and nobody took it meanwhile.
-            held = await registry.renew(room_id) or await registry.claim(room_id) == registry.me
+            # Renewed; or it ran out unrenewed (this process stalled) and nobody took it meanwhile
+            # (a process with this URL under another run id is not this one's past: no take-over).
+            held = await registry.renew(room_id) or await registry.claim(room_id, take_over=False) == registry.me
         except Exception as error:  # Redis away: nobody else can take the lease either
             logger.warning("room %s: cannot renew the origin lease: %s", room_id, error)
             continue

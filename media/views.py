@@ -191,25 +191,31 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
     claim = media.claim(seat.index)
     offer = _screened(request, client, limits)
     result = await _negotiate(
-        media.relay.publish(seat.index, offer, client=limited_address(client), limits=limits.peers)
+        media.relay.publish(seat.index, offer, client=limited_address(client), limits=limits.peers, credential=token)
+    )
+    if isinstance(result, HttpResponse) and result.status_code != 409:
+        return result
+    # The negotiation took seconds: the guest may have been removed, or the token replaced, since
+    # the check above (which may have ended the session being negotiated: a 409 here). Check again
+    # (the database for what this process has not heard of yet, then what it heard while the
+    # check ran), with nothing awaited between that and the answer.
+    again = await db_async(_publisher_seat)(room, token, signed_in)
+    holds = (
+        again is not None
+        and (again.index, again.user_id) == (seat.index, seat.user_id)
+        and media.still_holds(seat.index, claim, token=token)
     )
     if isinstance(result, HttpResponse):
-        return result
+        return result if holds else _changed_hands()
     session, answer = result
-    # The negotiation took seconds: the guest may have been removed, or the token replaced, since
-    # the check above. Check again (the database for what this process has not heard of yet, then
-    # what it heard while the check ran), with nothing awaited between that and `published`.
-    again = await db_async(_publisher_seat)(room, token, signed_in)
-    if (
-        again is None
-        or (again.index, again.user_id) != (seat.index, seat.user_id)
-        or not media.still_holds(seat.index, claim, token=token)
-        or media.relay.publisher_session(seat.index) != session
-    ):
+    if not holds or media.relay.publisher_session(seat.index) != session:
         await media.relay.end_session(session)
-        return _text(403, "This seat changed hands (or its token was replaced) while the offer was answered.")
-    media.published(seat.index, session, token)
+        return _changed_hands()
     return _created(f"/rooms/{room.slug}/whip/{session}", answer)
+
+
+def _changed_hands() -> HttpResponse:
+    return _text(403, "This seat changed hands (or its token was replaced) while the offer was answered.")
 
 
 @csrf_exempt  # watching needs no credentials
@@ -262,10 +268,6 @@ async def end_session(request: HttpRequest, slug: str, session: str, kind: str) 
             if holder is not None and holder != registry.me:
                 return await _to_origin(request, slug, holder, None)
         return _text(404, "No such session (already ended?).")
-    for index, publisher in list(media.publishers.items()):
-        if publisher == session:
-            del media.publishers[index]
-            media.publisher_tokens.pop(index, None)
     return HttpResponse(status=204)
 
 
@@ -276,7 +278,9 @@ TOKEN_REFUSAL_STATUS = {"unauthenticated": 401, "room_ended": 403, "forbidden": 
 async def rotate_token(request: HttpRequest, slug: str) -> HttpResponse:
     """Replace the caller's WHIP bearer token; a stream published with the old one ends now.
 
-    Served with the room's WHIP requests (the same process holds its relay)."""
+    Any process may serve it: here, the relay (if this process is the room's origin) ends the old
+    token's stream at once; elsewhere, the new token's `seat.token` reaches the origin's hub,
+    whose relay ends it (`services.RoomMedia.token_is`)."""
     room = await db_async(Room.objects.filter(slug=slug).first)()
     if room is None:
         return _text(404, "No such live.")

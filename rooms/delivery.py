@@ -115,10 +115,17 @@ class Delivery:
     # --- other frames ------------------------------------------------------------------------
 
     async def direct(self, user_ids: set[int], text: str) -> None:
-        """A frame for some users only (`seat.offered`, `comment.held`, …): their sockets here."""
+        """A frame for some users only (`seat.offered`, `comment.held`, …): their sockets here,
+        and the in-process listeners (the media relay ends a stream when its seat's holder gets a
+        new token: `seat.token`, made on whichever process)."""
         frame = Frame(text)
         for sock in [s for s in self.sockets if s.user_id in user_ids]:
             await self.write(sock, frame)
+        for listener in list(self.watchers):
+            try:
+                await listener.on_ephemeral(frame)
+            except Exception:
+                self.drop(listener)
 
     async def broadcast(self, frame: dict[str, Any]) -> None:
         await self.broadcast_text(to_text(frame))

@@ -28,21 +28,20 @@ from rooms.models import Room
 from tests.media.peers import Publisher, Viewer, luma_of, seat_level, token_of, wait_for
 from tests.servers import Served, database_url_of, free_port, port_open, running
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not settings.REDIS_URL or not connection.settings_dict["ENGINE"].endswith("postgresql"),
-        reason="several processes on one room need PostgreSQL and Redis",
-    ),
-]
+needs_processes = pytest.mark.skipif(
+    not settings.REDIS_URL or not connection.settings_dict["ENGINE"].endswith("postgresql"),
+    reason="several processes on one room need PostgreSQL and Redis",
+)
+pytestmark = [pytest.mark.django_db(transaction=True), needs_processes]
 TOLERANCE = 12
 LEASE = 2.0  # ORIGIN_LEASE_SECONDS of the test processes: a dead origin is replaced within it
 
 
 @contextmanager
-def media_process(**env: str) -> Iterator[Served]:
-    """A daphne serving liverooms on the test's database and Redis, reachable at its own URL."""
-    port = free_port()
+def media_process(port: int | None = None, **env: str) -> Iterator[Served]:
+    """A daphne serving liverooms on the test's database and Redis, reachable at its own URL
+    (on `port`, or a free one)."""
+    port = port if port is not None else free_port()
     env = {
         "DATABASE_URL": database_url_of(connection.settings_dict),
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -61,14 +60,22 @@ def processes(count: int) -> Iterator[list[Served]]:
         yield [stack.enter_context(media_process()) for _ in range(count)]
 
 
-@pytest.fixture(autouse=True)
-def _no_stale_leases(room: Room) -> Iterator[None]:
+@contextmanager
+def fresh_lease(room: Room) -> Iterator[None]:
     """Room ids repeat across runs; Redis outlives the test database."""
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.delete(Registry.key(room.pk))
-    yield
-    client.delete(Registry.key(room.pk))
-    client.close()
+    try:
+        yield
+    finally:
+        client.delete(Registry.key(room.pk))
+        client.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_leases(room: Room) -> Iterator[None]:
+    with fresh_lease(room):
+        yield
 
 
 def _call(method: str, url: str, sdp: str = "", token: str | None = None) -> tuple[int, str, str]:

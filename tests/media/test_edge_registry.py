@@ -48,6 +48,30 @@ async def test_it_claims_renews_and_expires_a_lease() -> None:
     assert await a.origin_of(7) is None
 
 
+async def test_a_process_restarted_on_its_url_takes_its_earlier_runs_lease_over() -> None:
+    leases = MemoryLeases(Clock())
+    before, after = Registry(leases, A, ttl=10), Registry(leases, Holder("run-a2", A.url), ttl=10)
+    b = Registry(leases, B, ttl=10)
+    assert await before.claim(7) == A  # then killed: its lease runs 10 s more
+    assert await after.origin_of(7) is None  # its own URL's earlier run serves nobody
+    assert await b.origin_of(7) == A  # others cannot tell (they learn when the lease changes)
+    assert await after.claim(7, take_over=False) == A  # a renewal's claim does not take over
+    assert await after.claim(7) == after.me
+    assert await b.origin_of(7) == after.me
+    assert not await before.renew(7)
+    assert await b.claim(7) == after.me  # another URL never takes over a live lease
+
+
+async def test_a_lease_changed_meanwhile_is_not_taken_over() -> None:
+    leases = MemoryLeases(Clock())
+    after = Registry(leases, Holder("run-a2", A.url), ttl=10)
+    assert await leases.claim(Registry.key(7), A.encode(), 10) == A.encode()
+    assert not await leases.replace(Registry.key(7), B.encode(), after.me.encode(), 10)  # not what it holds
+    assert await leases.get(Registry.key(7)) == A.encode()
+    assert await leases.replace(Registry.key(7), A.encode(), after.me.encode(), 10)
+    assert await after.origin_of(7) == after.me
+
+
 @pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis")
 async def test_it_keeps_the_lease_in_redis_on_redis_clock() -> None:
     leases = RedisLeases(settings.REDIS_URL)
@@ -67,6 +91,10 @@ async def test_it_keeps_the_lease_in_redis_on_redis_clock() -> None:
         assert not await a.renew(room)
         await a.release(room)
         assert await b.origin_of(room) == B
+        restarted = Registry(leases, Holder("run-b2", B.url), ttl=0.3)  # B killed, then started again
+        assert await restarted.claim(room) == restarted.me  # at once, not after the lease
+        assert not await b.renew(room)
+        assert await a.claim(room) == restarted.me
     finally:
         client.delete(Registry.key(room))
         client.close()

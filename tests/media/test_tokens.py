@@ -109,11 +109,12 @@ async def test_a_removed_guests_stream_ends_and_their_token_opens_nothing(relays
         await wait_for(lambda: Seat.objects.get(room=room, index=1).publishing)
         media = services.media_of(room.pk)
         assert media is not None
-        assert media.publisher_tokens == {1: token}
+        assert (seat := media.relay.publisher(1)) is not None
+        assert seat.credential == token
 
         await database_sync_to_async(seats.remove)(room=room, user=alice, index=1)
         await wait_until(lambda: media.relay.session_count() == 0, what="the guest's stream ended")
-        assert media.publisher_tokens == {}
+        assert media.relay.publisher(1) is None
         assert (await post_offer(client, room, await again.offer(), token)).status_code == 403
     finally:
         for peer in (publisher, again):

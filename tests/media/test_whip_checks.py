@@ -70,7 +70,7 @@ async def test_it_refuses_a_guest_removed_while_their_offer_was_answered(
         assert response.status_code == 403, response.content
         assert media.relay.publisher_session(1) is None
         assert media.relay.session_count() == 0
-        assert media.publishers == {}
+        assert media.relay.publisher(1) is None
         assert not (await database_sync_to_async(Seat.objects.get)(room=room, index=1)).publishing
     finally:
         await publisher.close()
@@ -91,7 +91,7 @@ async def test_it_refuses_a_token_replaced_while_its_offer_was_answered(
         response = await post
         assert response.status_code == 403, response.content
         assert media.relay.session_count() == 0
-        assert media.publisher_tokens == {}
+        assert media.relay.publisher(0) is None
     finally:
         await publisher.close()
 
@@ -104,7 +104,8 @@ async def test_it_still_publishes_when_nothing_changed_meanwhile(relays: None, s
         assert response.status_code == 201, response.content
         media = services.media_of(room.pk)
         assert media is not None
-        assert media.publisher_tokens == {0: token}
+        assert (seat := media.relay.publisher(0)) is not None
+        assert seat.credential == token
     finally:
         await publisher.close()
 
@@ -124,7 +125,8 @@ async def test_a_session_delete_matches_only_its_own_kind(relays: None, room: Ro
         media = services.media_of(room.pk)
         assert media is not None
         assert media.relay.session_count() == 2  # neither was ended
-        assert media.publishers == {0: whip_id}
+        assert (seat := media.relay.publisher(0)) is not None
+        assert seat.session == whip_id
         assert (await client.delete(watched["Location"])).status_code == 204
         assert (await client.delete(published["Location"])).status_code == 204
         assert media.relay.session_count() == 0
