@@ -26,7 +26,7 @@ from django.conf import settings
 
 from liverooms.aio import background
 from liverooms.db import db_async
-from media import lease, origin
+from media import lease, origin, speaking_time
 from media.edge import Upstream
 from media.ice import ice_servers
 from media.recording import recorder as recording
@@ -61,6 +61,8 @@ class RoomMedia:
     # In a cluster: the renewal of this process's origin lease, or the edge's subscription.
     lease: asyncio.Task[None] | None = None
     upstream: Upstream | None = None
+    # Talk seconds per seat and user, from the relay's speaking detector (media.speaking_time).
+    talk: speaking_time.TalkTally | None = None
 
     @property
     def is_origin(self) -> bool:
@@ -79,6 +81,8 @@ class RoomMedia:
         applied twice changes nothing)."""
         for seat in seats:
             self.relay.set_forwarding(seat.index, video=seat.camera, audio=seat.mic)
+            if self.talk is not None:
+                self.talk.seated(seat.index, seat.user_id, publishing=seat.publishing)
         while self.early:
             seq, text = self.early.pop(0)
             if seq > seats_seq:
@@ -95,6 +99,8 @@ class RoomMedia:
                 self.publisher_tokens.pop(seat["index"], None)
                 if session := self.publishers.pop(seat["index"], None):
                     await self.relay.end_session(session)
+            if self.talk is not None:
+                self.talk.seated(seat["index"], (seat["user"] or {}).get("id"), publishing=seat["publishing"])
         elif frame["type"] == "room.ended":
             # Not inline: closing leaves the hub, which may stop the very task delivering this.
             task = asyncio.create_task(close_room_media(self.room.pk))
@@ -154,7 +160,7 @@ async def relay_for(room: Room) -> RoomMedia:
     )
     if relay.tap is None:
         recording.attach(relay, room.pk, room.slug)  # records the room's seats (media.recording)
-    media = _rooms[room.pk] = RoomMedia(room=room, relay=relay)
+    media = _rooms[room.pk] = RoomMedia(room=room, relay=relay, talk=speaking_time.attach(relay, room.pk))
     lease.hold(room.pk, relay)
     try:
         # Subscribe first, then read: a seat change committed in between is in both, never in neither.
@@ -261,6 +267,8 @@ async def close_room_media(room_id: int) -> None:
             except Exception as error:
                 logger.warning("room %s: cannot release the origin lease: %s", room_id, error)
     await relays.close(_key(room_id))
+    if media.talk is not None:  # after the relay: it counted every stretch of speech still going
+        await media.talk.close()
     _rooms.pop(room_id, None)
     await hubs().leave(room_id, media)
 
