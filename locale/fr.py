@@ -60,6 +60,13 @@ FR: dict[str, str | tuple[str, str]] = {
     "This live by @%(host)s has ended.": "Ce live de @%(host)s est terminé.",
     "Duration": "Durée",
     "Peak viewers": "Pic de spectateurs",
+    "Talk time": "Temps de parole",
+    "Only you see this: how long each person on stage spoke, from their sound level.": (
+        "Vous seul voyez ceci : combien de temps chaque personne sur scène a parlé, d'après son niveau sonore."
+    ),
+    "host": "hôte",
+    "seat %(number)s": "place %(number)s",
+    "%(minutes)d min %(seconds)02d s": "%(minutes)d min %(seconds)02d s",
     "Comments": "Commentaires",
     "LIVE": "EN DIRECT",
     "Starting soon": "Bientôt en direct",
@@ -366,6 +373,9 @@ FR: dict[str, str | tuple[str, str]] = {
     "Seats are 0 to %(max)d.": "Les places vont de 0 à %(max)d.",
     "Only the seat's owner can change it.": "Seul l'occupant de la place peut la modifier.",
     "Only the guest can turn their camera or mic on.": "Seul l'invité peut rallumer sa caméra ou son micro.",
+    "Your stream sends no video: publish with video to turn the camera on.": (
+        "Votre flux n'envoie pas de vidéo : publiez avec la vidéo pour allumer la caméra."
+    ),
     "Already on stage.": "Déjà sur scène.",
     "That seat is taken.": "Cette place est prise.",
     # recording on the live room (media.recording.live)

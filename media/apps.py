@@ -16,12 +16,12 @@ class MediaConfig(AppConfig):
 
     def ready(self) -> None:
         from liverooms import metrics
-        from media import replays
+        from media import replays, speaking_time
         from media.ice import check_settings
         from media.recording import live
         from media.recording.actions import on_switch
         from media.recording.recovery import on_process_start
-        from rooms.pages import register_page
+        from rooms.pages import register_page, register_recap
         from rooms.replay import register_recordings
         from rooms.snapshot import register_state
 
@@ -32,6 +32,7 @@ class MediaConfig(AppConfig):
         register_state(live.add_to_state)
         on_switch(live.announce)
         register_recordings(replays)  # the replay page's files and who may watch them (rooms.replay)
+        register_recap(speaking_time.recap)  # the host's talk time per seat, after the live
         on_process_start()  # recordings a killed process left open: repaired once the server runs
 
 

@@ -107,3 +107,31 @@ class Recording(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+
+class TalkTime(models.Model):
+    """How long one user spoke from one seat of a room (a room figure for its host). The room's
+    origin relay counts it from the speaking detector (media.speaking_time) and adds its share every
+    few seconds and when the room's media closes there; never one write per packet or per word."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    seat_index = models.PositiveSmallIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    milliseconds = models.PositiveBigIntegerField(default=0)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["room", "seat_index", "first_seen_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seat_index", "user"], name="talk_time_once_per_seat_user"),
+            models.CheckConstraint(
+                condition=Q(seat_index__gte=0, seat_index__lt=SEAT_COUNT), name="talk_time_seat_0_to_3"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.milliseconds} ms of {self.user_id} on seat {self.seat_index} of {self.room_id}"
+
+    @property
+    def seconds(self) -> float:
+        return self.milliseconds / 1000

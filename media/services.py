@@ -30,7 +30,7 @@ from django.conf import settings
 from liverooms import metrics
 from liverooms.aio import background
 from liverooms.db import db_async
-from media import lease, origin
+from media import lease, origin, speaking_time
 from media.edge import Upstream
 from media.ice import ice_servers
 from media.recording import recorder as recording
@@ -64,6 +64,8 @@ class RoomMedia:
     # In a cluster: the renewal of this process's origin lease, or the edge's subscription.
     lease: asyncio.Task[None] | None = None
     upstream: Upstream | None = None
+    # Talk seconds per seat and user, from the relay's speaking detector (media.speaking_time).
+    talk: speaking_time.TalkTally | None = None
 
     @property
     def is_origin(self) -> bool:
@@ -82,6 +84,8 @@ class RoomMedia:
         applied twice changes nothing)."""
         for seat in seats:
             self.relay.set_forwarding(seat.index, video=seat.camera, audio=seat.mic)
+            if self.talk is not None:
+                self.talk.seated(seat.index, seat.user_id, publishing=seat.publishing)
         while self.early:
             seq, text = self.early.pop(0)
             if seq > seats_seq:
@@ -96,6 +100,8 @@ class RoomMedia:
             if seat["user"] is None:
                 self.vacated[seat["index"]] = self.vacated.get(seat["index"], 0) + 1
                 await self.relay.end_publisher(seat["index"])
+            if self.talk is not None:
+                self.talk.seated(seat["index"], (seat["user"] or {}).get("id"), publishing=seat["publishing"])
         elif frame["type"] == ROOM_ENDED:
             # Not inline: closing leaves the hub, which may stop the very task delivering this.
             task = asyncio.create_task(close_room_media(self.room.pk))
@@ -159,7 +165,7 @@ async def relay_for(room: Room) -> RoomMedia:
     )
     if relay.tap is None:
         recording.attach(relay, room.pk, room.slug)  # records the room's seats (media.recording)
-    media = _rooms[room.pk] = RoomMedia(room=room, relay=relay)
+    media = _rooms[room.pk] = RoomMedia(room=room, relay=relay, talk=speaking_time.attach(relay, room.pk))
     lease.hold(room.pk, relay)
     try:
         # Subscribe first, then read: a seat change committed in between is in both, never in neither.
@@ -267,6 +273,8 @@ async def close_room_media(room_id: int) -> None:
             except Exception as error:
                 logger.warning("room %s: cannot release the origin lease: %s", room_id, error)
     await relays.close(_key(room_id))
+    if media.talk is not None:  # after the relay: it counted every stretch of speech still going
+        await media.talk.close()
     _rooms.pop(room_id, None)
     await hubs().leave(room_id, media)
 

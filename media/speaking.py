@@ -7,6 +7,11 @@ once its packets have stayed at or above the threshold for `start_after` seconds
 whose mic is off never speaks. The set of speaking seats is reported when it changes, at most
 `max_per_second` times a second (the last set wins). A publisher that sends no level extension
 is never speaking: nothing is decoded to find out.
+
+Talk time: each stretch of speech (from its first loud packet to its last) that lasted long enough
+to count as speaking is reported to `on_talk(seat, seconds)` when it ends (silence, mic off,
+publisher gone, detector closed); `count_talk()` reports the part so far of stretches still going,
+so a long monologue is counted as it goes. Pauses shorter than `stop_after` are part of the stretch.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 OnSpeaking = Callable[[list[int]], None]
+OnTalk = Callable[[int, float], None]
 
 
 @dataclass
@@ -24,6 +30,7 @@ class _Voice:
     loud_since: float | None = None  # the first loud packet of this stretch of speech
     last_loud: float = 0.0
     speaking: bool = False
+    counted_until: float | None = None  # how much of this stretch on_talk has been told of
 
 
 class SpeakingDetector:
@@ -36,8 +43,10 @@ class SpeakingDetector:
         stop_after: float = 0.5,
         max_per_second: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        on_talk: OnTalk | None = None,
     ) -> None:
         self._on_change = on_change
+        self.on_talk = on_talk  # (seat, seconds) of speech, as stretches end (media.speaking_time)
         self._loudest_quiet = int(-threshold_dbov)  # levels (-dBov) at or below this are loud
         self._start_after, self._stop_after = start_after, stop_after
         self._every = 1.0 / max_per_second
@@ -54,7 +63,9 @@ class SpeakingDetector:
             return
         now = self._clock()
         voice = self._voices.setdefault(seat, _Voice())
-        if voice.loud_since is None or now - voice.last_loud > self._stop_after:
+        if voice.loud_since is not None and now - voice.last_loud > self._stop_after:
+            self._end_stretch(seat, voice)  # (the timer that ends stretches ran late)
+        if voice.loud_since is None:
             voice.loud_since = now
         voice.last_loud = now
         if not voice.speaking and now - voice.loud_since >= self._start_after:
@@ -65,6 +76,8 @@ class SpeakingDetector:
     def muted(self, seat: int) -> None:
         """The seat's mic went off (or its publisher left): it is not speaking, from now on."""
         voice = self._voices.pop(seat, None)
+        if voice is not None:
+            self._end_stretch(seat, voice)
         if voice is not None and voice.speaking:
             self._changed()
 
@@ -75,18 +88,45 @@ class SpeakingDetector:
         """Seats silent for `stop_after` stop speaking (called on a timer while anyone is loud)."""
         now = self._clock()
         stopped = False
-        for voice in self._voices.values():
+        for seat, voice in self._voices.items():
             if voice.loud_since is not None and now - voice.last_loud >= self._stop_after:
                 stopped = stopped or voice.speaking
-                voice.speaking, voice.loud_since = False, None
+                self._end_stretch(seat, voice)
+                voice.speaking = False
         if stopped:
             self._changed()
 
+    def count_talk(self, seat: int | None = None) -> None:
+        """Report to `on_talk` the speech so far of stretches still going (of `seat`, or all)."""
+        for index, voice in self._voices.items():
+            if seat is None or index == seat:
+                self._count(index, voice)
+
     def close(self) -> None:
+        """Stop the timers; every stretch still going is counted as it stands."""
+        self.count_talk()
         for handle in (self._pending, self._watch):
             if handle is not None:
                 handle.cancel()
         self._pending = self._watch = None
+
+    # -- talk time ------------------------------------------------------------------------
+
+    def _count(self, seat: int, voice: _Voice) -> None:
+        """Tell `on_talk` of the part of `voice`'s stretch not yet told, if it lasted long enough
+        to be speech (the same `start_after` that makes a seat speaking)."""
+        if self.on_talk is None or voice.loud_since is None:
+            return
+        if voice.last_loud - voice.loud_since < self._start_after:
+            return
+        start = voice.loud_since if voice.counted_until is None else voice.counted_until
+        voice.counted_until = voice.last_loud
+        if voice.last_loud > start:
+            self.on_talk(seat, voice.last_loud - start)
+
+    def _end_stretch(self, seat: int, voice: _Voice) -> None:
+        self._count(seat, voice)
+        voice.loud_since = voice.counted_until = None
 
     # -- reporting, at most max_per_second -------------------------------------------------
 

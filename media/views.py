@@ -21,7 +21,7 @@ from liverooms.aio import detached
 from liverooms.db import db_async
 from liverooms.errors import ActionError
 from liverooms.ratelimit import retry_after, token_wait
-from media import edge, origin, services
+from media import audio_only, edge, origin, services
 from media.http import SDP, add_ice_links, cross_origin
 from media.limits import MediaLimits, candidate_filter, client_address, limited_address, media_limits
 from media.relay import BadOffer, RelayClosed, SeatBusy, TooManyPeers
@@ -211,6 +211,8 @@ async def whip(request: HttpRequest, slug: str) -> HttpResponse:
     if not holds or media.relay.publisher_session(seat.index) != session:
         await media.relay.end_session(session)
         return _changed_hands()
+    # No video offered (OBS audio only, `ffmpeg -vn`): the seat's camera shows off (media.audio_only).
+    await audio_only.published(room_id=room.pk, index=seat.index, user_id=seat.user_id, offer_sdp=offer)
     return _created(f"/rooms/{room.slug}/whip/{session}", answer)
 
 

@@ -25,10 +25,13 @@ def room_data(room: Room) -> dict[str, Any]:
 
 
 def seat_data(seat: Seat) -> dict[str, Any]:
-    return {
+    data = {
         "index": seat.index,
         "user": user_data(seat.user),
-        "camera": seat.camera,
+        "camera": seat.camera_shown,
         "mic": seat.mic,
         "publishing": seat.publishing,
     }
+    if seat.audio_only:  # only then: the seat's publisher sends no video (its camera shows off)
+        data["audio_only"] = True
+    return data

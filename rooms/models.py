@@ -62,9 +62,14 @@ class Seat(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="seats"
     )
+    # The holder's choice (or the host's mute); what viewers see is `camera_shown`.
     camera = models.BooleanField(default=True)
     mic = models.BooleanField(default=True)
     publishing = models.BooleanField(default=False)
+    # Set by the server: the seat's last publisher offered no video (OBS audio only, `ffmpeg -vn`),
+    # so its camera shows off whatever `camera` says; cleared when one publishes with video, and
+    # when the seat changes hands (rooms.seats.set_audio_only).
+    audio_only = models.BooleanField(default=False)
     # `publishing` is a lease: the process relaying the seat's media renews it every
     # PUBLISHING_RENEW_INTERVAL seconds (media/lease.py); once it lapses (that process died) the
     # sweep turns `publishing` off (rooms.seats.expire_publishing). None while not publishing.
@@ -96,6 +101,11 @@ class Seat(models.Model):
 
     def __str__(self) -> str:
         return f"seat {self.index} of {self.room.slug}"
+
+    @property
+    def camera_shown(self) -> bool:
+        """Whether viewers see the seat's camera: on, and its publisher sends video."""
+        return self.camera and not self.audio_only
 
 
 class RoomEvent(models.Model):

@@ -48,7 +48,9 @@ def _sit(room: Room, seat: Seat, user: User) -> Seat:
     seat.user, seat.camera, seat.mic, seat.publishing, seat.publishing_until = user, True, True, False, None
     seat.publish_token = new_publish_token()
     seat.seen_at = timezone.now()
-    seat.save(update_fields=["user", "camera", "mic", "publishing", "publishing_until", "publish_token", "seen_at"])
+    seat.audio_only = False
+    fields = ["user", "camera", "mic", "publishing", "publishing_until", "publish_token", "seen_at", "audio_only"]
+    seat.save(update_fields=fields)
     SeatRequest.objects.filter(room=room, user=user).delete()
     SeatInvite.objects.filter(room=room, user=user).delete()
     _publish(room, seat)
@@ -60,8 +62,8 @@ def _sit(room: Room, seat: Seat, user: User) -> Seat:
 
 def _vacate(room: Room, seat: Seat) -> Seat:
     seat.user, seat.camera, seat.mic, seat.publishing, seat.publish_token = None, True, True, False, None
-    seat.publishing_until = None
-    seat.save(update_fields=["user", "camera", "mic", "publishing", "publishing_until", "publish_token"])
+    seat.publishing_until, seat.audio_only = None, False
+    seat.save(update_fields=["user", "camera", "mic", "publishing", "publishing_until", "publish_token", "audio_only"])
     return _publish(room, seat)
 
 
@@ -167,7 +169,8 @@ def set_devices(
     """Turn a seat's camera and/or mic on or off.
 
     The seat's owner may do either; the host may turn another seat's camera or mic off, never
-    on (a guest's camera comes on only by the guest's own hand).
+    on (a guest's camera comes on only by the guest's own hand). A camera cannot be turned on
+    while the seat's publisher sends no video (`audio_only`): publishing with video turns it on.
     """
     actor = require_user(user)
     if camera is None and mic is None:
@@ -188,6 +191,11 @@ def set_devices(
                     raise ActionError("not_found", gettext("Seat %(index)d is empty.") % {"index": index})
                 if camera is True or mic is True:
                     raise ActionError("forbidden", gettext("Only the guest can turn their camera or mic on."))
+        if camera is True and seat.audio_only:
+            raise ActionError(
+                "forbidden",
+                gettext("Your stream sends no video: publish with video to turn the camera on."),
+            )
         wanted = {field: value for field, value in (("camera", camera), ("mic", mic)) if value is not None}
         if all(getattr(seat, field) == value for field, value in wanted.items()):
             return seat  # already so: nothing to publish
@@ -209,6 +217,22 @@ def seat_user(*, room: Room, user: User, index: int) -> Seat:
         if seat.user_id is not None:
             raise ActionError("room_full", "That seat is taken.")
         return _sit(locked, seat, user)
+
+
+def set_audio_only(*, room_id: int, index: int, user_id: int, audio_only: bool) -> bool:
+    """The media relay answered a publisher of seat `index` (held by `user_id`) whose offer has
+    no video (`audio_only`) or has video: the seat's camera shows off while its publisher sends
+    none, and follows the holder's own choice (`camera`) again once one sends video. Publishes
+    `seat.updated` when that changes; False if nothing changed (or the seat changed hands)."""
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(pk=room_id)
+        seat = room.seats.get(index=index)
+        if not room.is_live or seat.user_id != user_id or seat.audio_only == audio_only:
+            return False
+        seat.audio_only = audio_only
+        seat.save(update_fields=["audio_only"])
+        _publish(room, seat)
+        return True
 
 
 def _lease_end(now: datetime) -> datetime:

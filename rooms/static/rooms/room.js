@@ -299,6 +299,10 @@ function renderYou() {
     // moved only when the seat changes: moving a node drops the keyboard focus inside it
     if (ownTools.parentElement !== tiles[seat.index]) tiles[seat.index].append(ownTools);
     for (const kind of ["mic", "camera"]) $(`toggle-${kind}`).setAttribute("aria-pressed", String(seat[kind]));
+    // a stream that sends no video (OBS audio only, ffmpeg -vn): the camera comes on with video only
+    const camera = $("toggle-camera");
+    camera.disabled = Boolean(seat.audio_only);
+    camera.title = seat.audio_only ? gettext("Your stream sends no video: publish with video to turn the camera on.") : "";
   }
   $("leave").hidden = you.role !== "guest";
   $("end-live").hidden = you.role !== "host";
@@ -930,7 +934,9 @@ async function goLive() {
     showStream(seat.index);
     $("publish-status").textContent = gettext("Connecting…");
     publisher = await publish(state.you.whip, localStream);
-    await publisher.setCamera(seat.camera);
+    // after an audio-only stream the seat's camera reads off until video comes: send it (the
+    // server shows it only if the camera is on by your choice)
+    await publisher.setCamera(seat.camera || Boolean(seat.audio_only));
     await publisher.setMic(seat.mic);
     root.dataset.publishing = "1";
     $("publish-status").textContent = gettext("You are live.");
