@@ -23,6 +23,7 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"),
 ]
 PROCESS = "X-Liverooms-Process"
+RESUMED_WITHIN = 8.0  # seconds from the kill to frames again (#16 asks 5 s of aiortc viewers; a loaded CI box)
 
 # Frames the seat-0 tile presents within a second (requestVideoFrameCallback: a frozen picture of
 # a dead connection presents none).
@@ -116,4 +117,7 @@ def test_a_viewer_whose_whep_process_dies_plays_again_by_itself(
     assert set(answered) == {origin}, f"after the kill the page got WHEP answers from {answered} (origin: {origin})"
     frames = _playing(page, within=max(1.0, deadline - time.monotonic()))
     assert frames >= 5, f"the page shows {frames} frames a second after the kill"
-    assert time.monotonic() - killed < 20, "the viewer played again only after 20 s"
+    back = time.monotonic() - killed
+    # media.js makes the connection again once its bytes stop while a seat sends (STALLED_MS, 2 s)
+    # instead of waiting for Chrome to call it disconnected (~6 s more): 4.4 s on a quiet machine
+    assert back < RESUMED_WITHIN, f"the viewer played again only after {back:.1f} s"

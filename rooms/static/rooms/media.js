@@ -64,11 +64,17 @@ const RETRY_MS = [500, 1000, 2000, 4000, 8000];
 // Answers that trying again will not change (the live ended, the seat is gone): stop retrying.
 // Anything else (a dead server, 409 while the old session times out, 429, 503) is tried again.
 const FINAL = new Set([400, 401, 403, 404, 415]);
+// A watched connection whose media stops while the room says a seat sends some (its process died:
+// the browser takes several seconds more to call it "disconnected") is made again after STALLED_MS.
+const STALLED_MS = 2000;
+const STALL_CHECK_MS = 500;
 
 // Keep one peer connection up: `connect()` makes a new one (resolving to {pc, session}); when it
 // fails, or stays disconnected for DISCONNECTED_MS, it is closed and connect() runs again, with
 // back-off. A refusal that retrying will not change (403: the live ended) stops it.
-function keepConnected(connect, firstPc, firstSession) {
+// `expectsMedia()` (optional) says whether some seat sends media now: then a connection whose
+// received bytes stopped growing for STALLED_MS, after media had come, is made again too.
+function keepConnected(connect, firstPc, firstSession, expectsMedia = null) {
   let pc = firstPc;
   let session = firstSession;
   let closed = false;
@@ -94,6 +100,30 @@ function keepConnected(connect, firstPc, firstSession) {
     });
   }
 
+  function watchStall(current) {
+    if (!expectsMedia) return;
+    let bytes = 0;
+    let changed = Date.now();
+    const check = setInterval(async () => {
+      if (closed || current !== pc) return clearInterval(check);
+      let now = 0;
+      try {
+        (await current.getStats()).forEach((stat) => {
+          if (stat.type === "inbound-rtp") now += stat.bytesReceived || 0;
+        });
+      } catch {
+        return; // closed meanwhile
+      }
+      if (now !== bytes || current.connectionState !== "connected" || !expectsMedia()) {
+        bytes = now;
+        changed = Date.now();
+      } else if (bytes > 0 && Date.now() - changed >= STALLED_MS && current === pc) {
+        clearInterval(check);
+        reconnect();
+      }
+    }, STALL_CHECK_MS);
+  }
+
   function reconnect() {
     if (closed || timer) return;
     endSession(session);
@@ -112,6 +142,7 @@ function keepConnected(connect, firstPc, firstSession) {
         }
         ({ pc, session } = next);
         watchState(pc);
+        watchStall(pc);
       } catch (error) {
         if (FINAL.has(error.status)) return;
         reconnect();
@@ -120,6 +151,7 @@ function keepConnected(connect, firstPc, firstSession) {
   }
 
   watchState(pc);
+  watchStall(pc);
   return {
     get pc() {
       return pc;
@@ -136,8 +168,8 @@ function keepConnected(connect, firstPc, firstSession) {
 // Watch every seat: `onTrack(seat, track)` for each of the 4 × (audio + video) slots. Slots of
 // seats that start publishing later simply begin to carry media; no new offer is needed. If the
 // connection is lost (the server went away), the page watches again: `onTrack` then gets the new
-// tracks (the old ones have ended).
-export async function watch(slug, onTrack) {
+// tracks (the old ones have ended). `expectsMedia()`: see keepConnected.
+export async function watch(slug, onTrack, expectsMedia = null) {
   async function connect() {
     const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", iceServers: await iceServers(`/rooms/${slug}/whep`) });
     const slots = new Map();
@@ -154,7 +186,7 @@ export async function watch(slug, onTrack) {
     }
   }
   const first = await connect();
-  return keepConnected(connect, first.pc, first.session);
+  return keepConnected(connect, first.pc, first.session, expectsMedia);
 }
 
 // Publish a camera/mic stream to your seat with its bearer token. Turning the camera or mic off

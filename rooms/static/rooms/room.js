@@ -885,13 +885,26 @@ function showStream(seat) {
   video.play().catch(() => {});
 }
 
+// Whether another seat's publisher sends media now (a camera that sends video, or a mic): then
+// the relay sends this page bytes all the time, and their stopping means the connection died.
+function sendsMedia() {
+  const mine = mySeat();
+  return Boolean(state) && state.seats.some(
+    (seat) => seat.user !== null && seat.publishing && (!mine || mine.index !== seat.index) && ((seat.camera && !seat.audio_only) || seat.mic),
+  );
+}
+
 function startWatching() {
   if (viewerMedia || !isLive()) return;
-  watch(slug, (seat, track) => {
-    streams[seat].getTracks().forEach((t) => t.kind === track.kind && streams[seat].removeTrack(t)); // watching again
-    streams[seat].addTrack(track);
-    showStream(seat);
-  })
+  watch(
+    slug,
+    (seat, track) => {
+      streams[seat].getTracks().forEach((t) => t.kind === track.kind && streams[seat].removeTrack(t)); // watching again
+      streams[seat].addTrack(track);
+      showStream(seat);
+    },
+    sendsMedia,
+  )
     .then((media) => (viewerMedia = media))
     .catch((error) => ($("connection").textContent = fmt(gettext("Video unavailable: %(reason)s"), { reason: error.message })));
 }
