@@ -48,10 +48,10 @@ def ears(monkeypatch: pytest.MonkeyPatch) -> Ears:
 @pytest.mark.django_db(transaction=True)
 def test_it_hears_each_event_and_notice_as_stored_inside_its_transaction(alice: User, carol: User, ears: Ears) -> None:
     room = actions.create_room(host=alice, title="Alice live")
+    started = {"type": "room.started", "room": room_data(room), "host": user_data(alice)}
     comment = post_comment(room=room, author=carol, text="hi all")
     actions.set_comments_enabled(room=room, user=alice, enabled=False)
 
-    started = {"type": "room.started", "room": room_data(room), "host": user_data(alice)}
     stored = list(RoomEvent.objects.filter(room=room).order_by("seq").values_list("frame", flat=True))
     assert ears.heard == [started, *stored]  # a notice has no `seq`: it is not on the stream
     assert [(frame["type"], frame["seq"]) for frame in stored] == [("comment.created", 1), ("room.updated", 2)]
