@@ -242,6 +242,9 @@ MEDIA_ALLOW_PRIVATE_CANDIDATES = env_bool("MEDIA_ALLOW_PRIVATE_CANDIDATES", Fals
 SPEAKING_LEVEL_DBOV = env_float("SPEAKING_LEVEL_DBOV", -50.0, minimum=-127.0)
 SPEAKING_START_MS = env_int("SPEAKING_START_MS", 100, minimum=0)
 SPEAKING_STOP_MS = env_int("SPEAKING_STOP_MS", 500, minimum=20)
+# Seconds between writes of a room's talk time per seat (media.speaking_time): the most of it a
+# killed process loses.
+TALK_TIME_FLUSH_SECONDS = env_float("TALK_TIME_FLUSH_SECONDS", 10.0, minimum=0.1)
 # Origin and edges (media.origin, media.edge): with REDIS_URL, each daphne's own base URL that
 # the other processes reach it at (http://10.0.0.5:8101); unset, this process is every room's origin.
 LIVEROOMS_INTERNAL_URL = env_str("LIVEROOMS_INTERNAL_URL").rstrip("/")

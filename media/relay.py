@@ -107,8 +107,8 @@ class PeerLimits:
     pending: int | None = None  # viewers not yet connected, every room of the process
     connect_timeout: float | None = None  # a peer not connected by then is closed (None: CONNECT_TIMEOUT)
 
-    def reap_after(self) -> float:
-        return self.connect_timeout if self.connect_timeout is not None else CONNECT_TIMEOUT
+    def reap_after(self, default: float = CONNECT_TIMEOUT) -> float:
+        return self.connect_timeout if self.connect_timeout is not None else default
 
 
 class Census:
@@ -359,9 +359,15 @@ class RoomRelay:
         census: Census | None = None,
         on_speaking: OnSpeaking | None = None,
         on_first_frame: OnFirstFrame | None = None,
+        publisher_grace: float = PUBLISHER_GRACE,
+        connect_timeout: float = CONNECT_TIMEOUT,
     ) -> None:
+        """`publisher_grace`: seconds a publisher may send nothing (or stay disconnected) before it
+        is ended; `connect_timeout`: seconds a peer may take to connect, unless its PeerLimits say."""
         self.room_key = room_key
         self._on_first_frame = on_first_frame
+        self.publisher_grace = publisher_grace
+        self.connect_timeout = connect_timeout
         # Who speaks, from the audio-level header extension of each packet (media.speaking).
         self.speaking = new_speaking_detector(on_speaking or (lambda seats: None))
         self.census = census if census is not None else Census()
@@ -634,7 +640,7 @@ class RoomRelay:
         config = RTCConfiguration(iceServers=self._ice_servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         pc = RTCPeerConnection(configuration=config)
         session = _Session(id=secrets.token_urlsafe(16), role=role, pc=pc, client=client)
-        session.connect_timeout = limits.reap_after()
+        session.connect_timeout = limits.reap_after(self.connect_timeout)
         self._sessions[session.id] = session
         self.census.add(session)
         logger.debug("relay %s: %s %s is session %s", self.room_key, role, session.label, session.id)
@@ -710,7 +716,7 @@ class RoomRelay:
 
     def _schedule_liveness(self, session: _Session) -> None:
         loop = asyncio.get_running_loop()
-        period = max(0.05, min(1.0, PUBLISHER_GRACE / 4))
+        period = max(0.05, min(1.0, self.publisher_grace / 4))
         session.liveness_due = time.monotonic() + period
         session.timers["liveness"] = loop.call_later(period, self._check_liveness, session)
 
@@ -726,7 +732,7 @@ class RoomRelay:
             self._schedule_liveness(session)
             return
         silent = now - session.last_heard
-        if silent > PUBLISHER_GRACE:
+        if silent > self.publisher_grace:
             logger.info("relay %s: publisher %s silent for %.1fs", self.room_key, session.label, silent)
             self._spawn(self._end(session))
         else:
@@ -754,7 +760,7 @@ class RoomRelay:
         elif state == "disconnected":
             if "grace" not in session.timers:
                 loop = asyncio.get_running_loop()
-                session.timers["grace"] = loop.call_later(PUBLISHER_GRACE, self._grace_expired, session)
+                session.timers["grace"] = loop.call_later(self.publisher_grace, self._grace_expired, session)
         elif state in ("failed", "closed"):
             if state == "failed" and not session.connected:
                 logger.warning(

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext, ngettext
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FLUSH_EVERY = 10.0  # seconds between writes of a room's tallies (and the most a killed process loses)
+FLUSH_EVERY = 10.0  # TALK_TIME_FLUSH_SECONDS' default: seconds between writes of a room's tallies
 
 Key = tuple[int, int]  # (seat index, user id)
 
@@ -45,9 +46,10 @@ Key = tuple[int, int]  # (seat index, user id)
 class TalkTally:
     """One room's talk seconds per (seat, user) heard by this process's relay, not yet written."""
 
-    def __init__(self, room_id: int, relay: RoomRelay) -> None:
+    def __init__(self, room_id: int, relay: RoomRelay, flush_every: float = FLUSH_EVERY) -> None:
         self.room_id = room_id
         self._relay = relay
+        self.flush_every = flush_every
         self._holders: dict[int, int | None] = {}  # seat index -> user id
         self._pending: dict[Key, float] = {}  # seconds heard since the last write
         self._written: set[Key] = set()  # keys whose row exists
@@ -120,13 +122,13 @@ class TalkTally:
 
     async def _flush_every(self) -> None:
         while True:
-            await asyncio.sleep(FLUSH_EVERY)
+            await asyncio.sleep(self.flush_every)
             await self.flush()
 
 
 def attach(relay: RoomRelay, room_id: int) -> TalkTally:
     """The room's tally, told of every stretch of speech the relay's detector hears."""
-    tally = TalkTally(room_id, relay)
+    tally = TalkTally(room_id, relay, flush_every=settings.TALK_TIME_FLUSH_SECONDS)
     relay.speaking.on_talk = tally.heard
     tally.start()
     return tally

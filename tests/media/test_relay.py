@@ -375,13 +375,10 @@ async def test_client_closing_its_peer_ends_the_session(new_relay: NewRelay, pee
     await wait_for(lambda: events == [(3, True), (3, False)], what="on_publishing events")
 
 
-async def test_publisher_that_never_connects_is_cleaned_up(
-    new_relay: NewRelay, peers: Peers, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A WHIP client that gets its answer and vanishes before ICE: closed after CONNECT_TIMEOUT."""
-    monkeypatch.setattr(relay_module, "CONNECT_TIMEOUT", 0.5)
+async def test_publisher_that_never_connects_is_cleaned_up(new_relay: NewRelay, peers: Peers) -> None:
+    """A WHIP client that gets its answer and vanishes before ICE: closed after the connect timeout."""
     events: list[tuple[int, bool]] = []
-    relay = new_relay(on_publishing=lambda seat, on: events.append((seat, on)))
+    relay = new_relay(on_publishing=lambda seat, on: events.append((seat, on)), connect_timeout=0.5)
     ghost = Publisher(1)
     await relay.publish(1, await ghost.offer())  # the answer is never applied
     await ghost.close()
@@ -394,12 +391,10 @@ async def test_publisher_that_never_connects_is_cleaned_up(
     await peers.add(Publisher(1)).start(relay)
 
 
-async def test_disconnected_publisher_gets_a_grace_period(
-    relay: RoomRelay, peers: Peers, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_disconnected_publisher_gets_a_grace_period(new_relay: NewRelay, peers: Peers) -> None:
     """aiortc 1.16 never reports 'disconnected' itself (its states jump to 'failed' when ICE consent
     expires, ~30 s); the grace logic is driven here by injecting the state into the relay's handler."""
-    monkeypatch.setattr(relay_module, "PUBLISHER_GRACE", 0.3)
+    relay = new_relay(publisher_grace=0.3)
     pub = peers.add(Publisher(0))
     await pub.start(relay)
     await wait_for(lambda: relay.is_publishing(0), what="publishing")
@@ -421,14 +416,11 @@ async def test_disconnected_publisher_gets_a_grace_period(
     await wait_for(lambda: relay.session_count() == 0, within=1.0, what="failed -> closed at once")
 
 
-async def test_publisher_gone_silent_is_ended_after_grace(
-    new_relay: NewRelay, peers: Peers, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_publisher_gone_silent_is_ended_after_grace(new_relay: NewRelay, peers: Peers) -> None:
     """Network loss without a DTLS close: the publisher's packets stop reaching the relay (its
     transport is black-holed here); ICE consent would take ~30 s, the relay gives up after the grace."""
-    monkeypatch.setattr(relay_module, "PUBLISHER_GRACE", 0.6)
     events: list[tuple[int, bool]] = []
-    relay = new_relay(on_publishing=lambda seat, on: events.append((seat, on)))
+    relay = new_relay(on_publishing=lambda seat, on: events.append((seat, on)), publisher_grace=0.6)
     pub = peers.add(Publisher(2))
     await pub.start(relay)
     await wait_for(lambda: relay.is_publishing(2), what="publishing")
@@ -446,12 +438,10 @@ async def test_publisher_gone_silent_is_ended_after_grace(
     assert relay.publisher_session(2) is None
 
 
-async def test_an_overloaded_loop_does_not_end_a_live_publisher(
-    relay: RoomRelay, peers: Peers, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_an_overloaded_loop_does_not_end_a_live_publisher(new_relay: NewRelay, peers: Peers) -> None:
     """When the whole process stalls longer than the grace (a CPU-starved server), the publisher's
     packets are only waiting unread: the relay must not take that for silence."""
-    monkeypatch.setattr(relay_module, "PUBLISHER_GRACE", 0.5)
+    relay = new_relay(publisher_grace=0.5)
     pub = peers.add(Publisher(1))
     await pub.start(relay)
     await wait_for(lambda: relay.is_publishing(1), what="publishing")

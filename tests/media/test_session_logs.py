@@ -8,10 +8,9 @@ import logging
 import pytest
 from django.test import AsyncClient
 
-import media.relay as relay_module
-from media.relay import RoomRelay, session_label
+from media.relay import session_label
 from rooms.models import Room
-from tests.media.peers import Peers, Publisher, Viewer, wait_for
+from tests.media.peers import NewRelay, Peers, Publisher, Viewer, wait_for
 
 SDP = "application/sdp"
 
@@ -21,9 +20,9 @@ def above_debug(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 async def test_it_logs_a_session_that_never_connects_by_its_label(
-    relay: RoomRelay, peers: Peers, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    new_relay: NewRelay, peers: Peers, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(relay_module, "CONNECT_TIMEOUT", 0.3)
+    relay = new_relay(connect_timeout=0.3)
     caplog.set_level(logging.DEBUG)
     ghosts = [peers.add(Publisher(1)), peers.add(Viewer(4))]
     publisher, _ = await relay.publish(1, await ghosts[0].offer())  # answers never applied

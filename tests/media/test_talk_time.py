@@ -17,10 +17,10 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test import AsyncClient, Client
+from django.test import AsyncClient, Client, override_settings
 
 from liverooms.db import db_async
-from media import services, speaking_time
+from media import services
 from media.models import TalkTime
 from media.origin import Registry
 from media.speaking import SpeakingDetector
@@ -100,10 +100,10 @@ def publishing(room: Room, index: int) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
+@override_settings(TALK_TIME_FLUSH_SECONDS=0.5)
 async def test_the_host_sees_how_long_each_seat_talked_after_the_live(
-    relays: None, room: Room, alice: User, bob: User, carol: User, monkeypatch: pytest.MonkeyPatch
+    relays: None, room: Room, alice: User, bob: User, carol: User
 ) -> None:
-    monkeypatch.setattr(speaking_time, "FLUSH_EVERY", 0.5)
     await db_async(seats.seat_user)(room=room, user=bob, index=1)
     host, guest = Publisher(0, video=False), Publisher(1, video=False)  # the guest sends silence
     tone = ToneTrack()
