@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 from liverooms.db import db_async
 from rooms import presence, reaction_seconds, stats
 from rooms.actions import note_present
+from rooms.catalogue import VIEWERS
 from rooms.delivery import Viewer
 from rooms.subscription import logger
 
@@ -89,7 +90,7 @@ class Audience:
         await self.observe_peak(total)
         if total != self.viewers:
             self.viewers = total
-            await broadcast({"type": "viewers", "count": total})
+            await broadcast({"type": VIEWERS, "count": total})
 
     async def observe_peak(self, count: int) -> None:
         """A viewer count seen (this process's, or the room's total): a new high goes to the

@@ -19,6 +19,7 @@ from liverooms.clients import scope_key
 from liverooms.db import db_async
 from liverooms.errors import ActionError, ErrorCode, rate_limited
 from liverooms.ratelimit import Bucket, retry_after
+from rooms.catalogue import ACK, ERROR
 from rooms.events import replay, to_text
 from rooms.handlers import handle
 from rooms.hub import RoomHub, hubs
@@ -199,7 +200,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_error("internal", _("Something went wrong on our side; try again."), frame.ref)
             return
         if frame.type != "reaction.send" or frame.ref is not None:
-            await self.send_text(to_text({"type": "ack", "ref": frame.ref, **extra}))
+            await self.send_text(to_text({"type": ACK, "ref": frame.ref, **extra}))
 
     def _react(self, hub: RoomHub, kind: str) -> None:
         check_reaction(kind)
@@ -211,7 +212,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         hub.add_reaction(kind)
 
     async def send_error(self, code: ErrorCode, message: str, ref: str | None = None, **fields: Any) -> None:
-        await self.send_text(to_text({"type": "error", "code": code, "message": message, "ref": ref, **fields}))
+        await self.send_text(to_text({"type": ERROR, "code": code, "message": message, "ref": ref, **fields}))
 
 
 @db_async

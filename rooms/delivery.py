@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from liverooms import metrics
 from liverooms.db import db_async
+from rooms.catalogue import ROOM_ENDED, SEAT_UPDATED
 from rooms.events import events_after, to_text
 from rooms.models import Room
 from rooms.subscription import cause, logger
@@ -91,8 +92,8 @@ class Delivery:
 
     async def deliver(self, seq: int, event: str, text: str) -> None:
         self.last_seq = seq
-        self.ended = self.ended or event == "room.ended"
-        if event == "seat.updated":
+        self.ended = self.ended or event == ROOM_ENDED
+        if event == SEAT_UPDATED:
             seat = json.loads(text)["seat"]
             self.stage[seat["index"]] = seat["user"]["id"] if seat["user"] else None
             self.stage_changed = True

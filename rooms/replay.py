@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol
 
 from django.contrib.auth.models import AnonymousUser, User
 
+from rooms.catalogue import QUESTION_CLOSED
 from rooms.frames import user_data
 from rooms.models import SEAT_COUNT, Room, RoomEvent
 from rooms.reaction_seconds import hearts_track
@@ -192,7 +193,7 @@ def spotlight_track(*, room: Room, started: datetime) -> list[dict[str, Any]]:
     for row in events.only("type", "frame", "created_at"):
         frame = row.frame
         at = _at(row.created_at, started)
-        if row.type == "question.closed":
+        if row.type == QUESTION_CLOSED:
             if shown is not None and frame.get("question_id") == shown:
                 shown = None
                 track.append({"at": at, "question": None})

@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
 from rooms.access import role_in
+from rooms.catalogue import ROOM_STATE
 from rooms.frames import room_data, seat_data, user_data
 from rooms.models import Room, SeatInvite, SeatRequest
 
@@ -79,7 +80,7 @@ def _read(*, room_id: int, user: AnyUser, viewers: int, lock: bool) -> dict[str,
             offer = SeatInvite.objects.filter(room=room, user_id=user.pk).first()
             you["offer"] = offer.index if offer else None
         state: dict[str, Any] = {
-            "type": "room.state",
+            "type": ROOM_STATE,
             "seq": room.last_seq,
             "room": {**room_data(room), "host": user_data(room.host)},
             "seats": [seat_data(seat) for seat in seats],

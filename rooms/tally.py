@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from liverooms.errors import ActionError
 from rooms import reaction_seconds
+from rooms.catalogue import REACTIONS
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class ReactionTally:
         if not self._incoming or ticks % reaction_ticks(sockets):
             return None
         counts, self._incoming = dict(self._incoming), Counter()
-        return {"type": "reactions", "counts": counts}
+        return {"type": REACTIONS, "counts": counts}
 
     def take_reacted(self) -> dict[str, int]:
         """The local reactions since the last call (for the room's figures)."""
