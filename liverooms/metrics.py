@@ -17,7 +17,6 @@ every process: take `max`, not `sum`.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -103,7 +102,25 @@ _relay_figures: list[Callable[[], Awaitable[RelayFigures]]] = []
 
 def register_relays(read: Callable[[], Awaitable[RelayFigures]]) -> None:
     """The media app's relays, read at every scrape (media.apps)."""
-    _relay_figures.append(read)
+    if read not in _relay_figures:
+        _relay_figures.append(read)
+
+
+_hub_figures: list[Callable[[Snapshot], None]] = []
+_backlogs: list[Callable[[], Awaitable[int | None]]] = []
+
+
+def register_hubs(read: Callable[[Snapshot], None]) -> None:
+    """The rooms app's hubs: `read(snapshot)` adds its rooms, sockets, viewers and backlog, on the
+    event loop (rooms.apps; this module imports no app)."""
+    if read not in _hub_figures:
+        _hub_figures.append(read)
+
+
+def register_webhook_backlog(read: Callable[[], Awaitable[int | None]]) -> None:
+    """The webhooks app's deliveries still to make (None when the database is away)."""
+    if read not in _backlogs:
+        _backlogs.append(read)
 
 
 @dataclass
@@ -187,29 +204,16 @@ class SnapshotCollector(Collector):
 async def snapshot() -> Snapshot:
     """Read the figures of this process (on its event loop, so hubs and relays hold still)."""
     s = Snapshot()
-    _read_hubs(s)
+    for read_hubs in _hub_figures:
+        read_hubs(s)
     await _read_relays(s)
-    s.webhook_backlog = await _webhook_backlog()
+    for backlog in _backlogs:
+        s.webhook_backlog = await backlog()
     s.celery_queues = await _celery_queues()
     return s
 
 
-def _read_hubs(s: Snapshot) -> None:
-    from channels.layers import get_channel_layer
-
-    from rooms.hub import hubs
-
-    buffers = _receive_buffers(get_channel_layer())
-    for hub in hubs().all():
-        if not hub.ended:
-            s.rooms += 1
-        s.sockets += len(hub.sockets)
-        s.viewers[hub.room_id] = hub.count_viewers()
-        queue = buffers.get(getattr(hub, "_channel", ""))
-        s.backlog[hub.room_id] = queue.qsize() if queue is not None else 0
-
-
-def _receive_buffers(layer: Any) -> dict[str, Any]:
+def receive_buffers(layer: Any) -> dict[str, Any]:
     """The layer's per-channel queues of messages received for this process and not yet read:
     channels-redis's `receive_buffer`, the in-memory layer's `channels` (an empty dict if neither)."""
     for name in ("receive_buffer", "channels"):
@@ -227,19 +231,6 @@ async def _read_relays(s: Snapshot) -> None:
         s.relay_viewers += figures.viewers
         s.packets_in += figures.packets_in
         s.packets_out += figures.packets_out
-
-
-async def _webhook_backlog() -> int | None:
-    from liverooms.db import db_async
-    from liverooms.webhooks.models import Delivery
-
-    def count() -> int:
-        return Delivery.objects.filter(status=Delivery.Status.PENDING).count()
-
-    try:
-        return await asyncio.wait_for(db_async(count)(), timeout=2)
-    except Exception:
-        return None  # the database is away: /healthz says so; the scrape still answers
 
 
 async def _celery_queues() -> dict[str, int]:

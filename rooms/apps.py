@@ -8,6 +8,9 @@ class RoomsConfig(AppConfig):
     def ready(self) -> None:
         # The room socket's fast paths lean on daphne, autobahn, Twisted and channels internals:
         # check them now, and say loudly (WARNING) which fall back to the public path.
+        from liverooms import metrics
         from liverooms.adapters import probe_all
+        from rooms.hub import read_figures
 
         probe_all()
+        metrics.register_hubs(read_figures)  # the hubs' figures in /metrics

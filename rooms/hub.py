@@ -253,3 +253,18 @@ _hubs = PerLoop(Hubs)
 def hubs() -> Hubs:
     """The running loop's hubs (liverooms.process: one set per loop, forgotten by its reset)."""
     return _hubs.get()
+
+
+def read_figures(snapshot: metrics.Snapshot) -> None:
+    """This process's hubs, for /metrics (registered from rooms.apps): live rooms, sockets, viewers
+    counted here and the channel-layer messages each hub has not read yet."""
+    from channels.layers import get_channel_layer
+
+    buffers = metrics.receive_buffers(get_channel_layer())
+    for hub in hubs().all():
+        if not hub.ended:
+            snapshot.rooms += 1
+        snapshot.sockets += len(hub.sockets)
+        snapshot.viewers[hub.room_id] = hub.count_viewers()
+        queue = buffers.get(getattr(hub, "_channel", ""))
+        snapshot.backlog[hub.room_id] = queue.qsize() if queue is not None else 0

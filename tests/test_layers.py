@@ -68,6 +68,22 @@ def test_no_import_runs_back_up(package: str) -> None:
     assert arrows_up(package) == []
 
 
+# liverooms/ is both layers: its top puts the apps together; every other module is a helper the
+# apps share, which imports none of them (docs/architecture.md, "Layers").
+LIVEROOMS_TOP = {"asgi.py", "routing.py", "urls.py", "views.py", "settings.py"}
+APPS = ("rooms", "comments", "media", WEBHOOKS)
+
+
+def test_the_project_packages_helpers_import_no_app() -> None:
+    found = []
+    for path in sorted((ROOT / "liverooms").glob("*.py")):
+        if path.name in LIVEROOMS_TOP:
+            continue
+        names = modules(path)
+        found += [f"{path.relative_to(ROOT)} imports {app}" for app in APPS if any(within(n, app) for n in names)]
+    assert found == []
+
+
 def test_the_check_sees_an_arrow_up(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text(

@@ -174,3 +174,19 @@ def resend(deliveries: QuerySet[Delivery]) -> list[tuple[int, int]]:
         retry_until=now + timedelta(seconds=settings.WEBHOOK_RETRY_FOR),
     )
     return chains
+
+
+async def backlog() -> int | None:
+    """Deliveries still to make, for /metrics (liverooms.metrics.register_webhook_backlog); None
+    when the database does not answer within 2 s: /healthz says so, the scrape still answers."""
+    import asyncio
+
+    from liverooms.db import db_async
+
+    def count() -> int:
+        return Delivery.objects.filter(status=Delivery.Status.PENDING).count()
+
+    try:
+        return await asyncio.wait_for(db_async(count)(), timeout=2)
+    except Exception:
+        return None
