@@ -128,3 +128,28 @@ def test_it_shows_times_in_the_viewers_time_zone(server: str, browser, room: Roo
     paris.goto(f"{server}/rooms/{room.slug}/")
     paris.wait_for_function("() => !document.querySelector('.recap time').textContent.includes('UTC')")
     assert paris.locator(".recap time").inner_text() == "1 mars 2026, 13:05"
+
+
+def test_the_host_sees_each_seats_talk_time_on_the_recap(server: str, browser, room: Room, alice, bob) -> None:  # type: ignore[no-untyped-def]
+    """Talk time per seat (media.speaking_time) is the host's figure: on their recap, not a viewer's."""
+    from media.speaking_time import add_talk
+    from rooms.seats import seat_user
+
+    seat_user(room=room, user=bob, index=1)
+    add_talk(room_id=room.pk, talk={(0, alice.pk): 95_000, (1, bob.pk): 12_000})
+    actions.end_room(room=room)
+    for size, name in ((PHONE, "phone"), (None, "desktop")):
+        host = page_as(browser, server, alice)
+        if size is not None:
+            host.set_viewport_size(size)
+        host.goto(f"{server}/rooms/{room.slug}/")
+        talk = host.locator("#recap-talk li")
+        assert talk.count() == 2
+        assert talk.nth(0).get_attribute("data-seconds") == "95"
+        assert "@alice" in talk.nth(0).inner_text()
+        assert "@bob" in talk.nth(1).inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        host.screenshot(path=str(ARTIFACTS / f"{name}-host-recap-talk-time.png"), full_page=True)
+    viewer = page_as(browser, server, bob)
+    viewer.goto(f"{server}/rooms/{room.slug}/")
+    assert viewer.locator("#recap-talk").count() == 0
