@@ -26,25 +26,16 @@ from media import services
 from media.audio_only import sends_video
 from rooms.models import Room, Seat
 from tests.media.certificates import p256_certificate
-from tests.media.peers import Publisher, token_of
+from tests.media.peers import Publisher, publish_via_whip, token_of
 from tests.servers import daphne
 from tests.sockets import Peer, join
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SDP = "application/sdp"
 
 
 async def publish(client: AsyncClient, room: Room, publisher: Publisher) -> str:
-    token = await database_sync_to_async(token_of)(room, publisher.seat)
-    answer = await client.post(
-        f"/rooms/{room.slug}/whip",
-        data=await publisher.offer(),
-        content_type=SDP,
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert answer.status_code == 201, answer.content
-    await publisher.accept(answer.content.decode())
-    return str(answer["Location"])
+    """Publish through the WHIP view; the session's URL (DELETE it to stop)."""
+    return str((await publish_via_whip(client, room, publisher))["Location"])
 
 
 async def next_seat(tab: Peer, index: int = 0) -> dict[str, Any]:

@@ -26,12 +26,11 @@ from media.origin import Registry
 from media.speaking import SpeakingDetector
 from rooms import actions, seats
 from rooms.models import Room, Seat
-from tests.media.peers import Publisher, token_of, wait_for
+from tests.media.peers import Publisher, publish_via_whip, token_of, wait_for
 from tests.media.test_edge import media_process, offer
 from tests.media.test_speaking import Clock, ToneTrack
 from tests.waiting import wait_for_db
 
-SDP = "application/sdp"
 # How far the counted talk may be from the time the test held the tone on. Each edge of a burst
 # lands on a 20 ms Opus frame, and the tone's frames, aiortc's sender, the relay and the test all
 # share this one event loop, so each edge may shift by a few frames when the machine is busy:
@@ -78,16 +77,8 @@ async def test_it_counts_each_stretch_from_its_first_loud_packet_to_its_last() -
 
 
 async def publish(client: AsyncClient, room: Room, publisher: Publisher) -> str:
-    token = await database_sync_to_async(token_of)(room, publisher.seat)
-    answer = await client.post(
-        f"/rooms/{room.slug}/whip",
-        data=await publisher.offer(),
-        content_type=SDP,
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert answer.status_code == 201, answer.content
-    await publisher.accept(answer.content.decode())
-    return str(answer["Location"])
+    """Publish through the WHIP view; the session's URL (DELETE it to stop)."""
+    return str((await publish_via_whip(client, room, publisher))["Location"])
 
 
 def talk_of(room: Room) -> dict[tuple[int, str], float]:
