@@ -1,5 +1,6 @@
 """Replays and recordings in the admin: read-only lists with size and duration, and a "Delete
-replay files" action that goes through the same action as the host's delete (webhook included)."""
+replay files" action that goes through the same action as the host's delete (webhook included);
+who spoke how long on which seat of which room (talk time, read-only: the relay counts it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 
-from media.models import Recording, Replay
+from media.models import Recording, Replay, TalkTime
 from media.recording import actions
 
 
@@ -110,3 +111,21 @@ class RecordingAdmin(ReadOnly, admin.ModelAdmin[Recording]):
     @admin.display(description="duration", ordering="duration")
     def duration_(self, obj: Recording) -> str:
         return human_duration(obj.duration)
+
+
+@admin.register(TalkTime)
+class TalkTimeAdmin(ReadOnly, admin.ModelAdmin[TalkTime]):
+    list_display = ["room", "seat_index", "user", "talk_time", "first_seen_at"]
+    list_filter = ["seat_index", "first_seen_at"]
+    list_select_related = ["room", "user"]
+    search_fields = ["room__slug", "room__title", "user__username"]
+    readonly_fields = ("room", "seat_index", "user", "talk_time", "first_seen_at")
+    fields = readonly_fields
+    ordering = ["-first_seen_at", "room", "seat_index"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: TalkTime | None = None) -> bool:
+        return False  # the room's record: it goes with the room
+
+    @admin.display(description="talk time", ordering="milliseconds")
+    def talk_time(self, obj: TalkTime) -> str:
+        return human_duration(obj.seconds)
