@@ -77,9 +77,14 @@ def reset() -> None:
         forget()
 
 
-# Channels keeps one instance per layer alias for the whole process; its locks and queues belong to
-# the loop that first used it (one loop per process in production, one per async test in the suite).
-on_reset(channel_layers.backends.clear)
+@on_reset
+def _forget_channel_layers() -> None:
+    """Channels keeps one instance per layer alias for the whole process; its locks and queues belong
+    to the loop that first used it (one loop per process in production, one per async test in the
+    suite). Its registry is looked up here, at each reset: Channels replaces the dict itself when
+    CHANNEL_LAYERS changes (a test's override_settings), and a reset that cleared the old dict would
+    leave every later loop one instance, locked by hubs of loops long closed."""
+    channel_layers.backends.clear()
 
 
 _redis: PerLoop[dict[str, aioredis.Redis]] = PerLoop(dict)

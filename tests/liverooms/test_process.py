@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.test import override_settings
+
 from liverooms import process
 from liverooms.ratelimit import take_token
 from rooms.hub import Hubs, hubs
@@ -39,3 +43,14 @@ def test_a_reset_refills_the_in_process_buckets(settings) -> None:  # type: igno
 def test_per_loop_state_outside_a_loop_is_none() -> None:
     state = process.PerLoop(dict)
     assert state.peek() is None
+
+
+def test_a_reset_forgets_the_channel_layers_even_after_their_setting_changed() -> None:
+    """Channels makes itself a new registry when CHANNEL_LAYERS changes (a test overriding it): the
+    reset after that still gives the next loop fresh layers, not one shared with closed loops."""
+    with override_settings(CHANNEL_LAYERS=settings.CHANNEL_LAYERS):
+        pass
+    layer = get_channel_layer()
+    assert get_channel_layer() is layer
+    process.reset()
+    assert get_channel_layer() is not layer
