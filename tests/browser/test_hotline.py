@@ -153,8 +153,11 @@ def test_a_named_moderator_removes_and_times_out_and_a_held_comment_waits_for_ap
     reason = viewer.inner_text("#comment-reason")
     ban = Ban.objects.get(user=carol, room=room)
     local = ban.until.astimezone(ZoneInfo("America/New_York"))
-    assert reason == f"You are timed out until {local:%-I:%M %p}.", reason  # the page is in English
-    assert (datetime.now(ZoneInfo("America/New_York")) - local).total_seconds() < 0
+    now = datetime.now(ZoneInfo("America/New_York"))
+    # the page is in English, in the viewer's time zone; the date too when the timeout ends on another day
+    day = "" if local.date() == now.date() else f"{local:%b} {local.day}, {local.year}, "
+    assert reason == f"You are timed out until {day}{local:%-I:%M %p}.", reason
+    assert (now - local).total_seconds() < 0
     viewer.screenshot(path=str(ARTIFACTS / "moderation-phone-timed-out.png"))
 
     # held for review: its author alone sees it, pending, until a moderator approves it
