@@ -39,4 +39,4 @@ class MediaConfig(AppConfig):
 async def _relay_stats() -> RelayStats:
     from media.services import relays
 
-    return await relays.stats()
+    return await relays().stats()

@@ -11,6 +11,8 @@
 - Who publishes a seat, and with which token, is the relay's (`RoomRelay.publisher`): a new token
   for the seat (`seat.token`, which every process's hub hears) ends a stream published with an
   older one wherever it runs, and a vacated seat ends its stream.
+- What this does is kept per event loop (liverooms.process.PerLoop): the loop's `relays()`, each
+  room's RoomMedia, the closes under way; a test's loop never meets another's.
 - In a cluster (media.origin), `origin_media` makes this process the room's origin (it holds
   the lease and renews it; losing it closes the room's media here) and `viewer_media` makes it
   an edge when another process is the origin (one `media.edge.Upstream` feeds the relay).
@@ -30,6 +32,7 @@ from django.conf import settings
 from liverooms import metrics
 from liverooms.aio import background
 from liverooms.db import db_async
+from liverooms.process import PerLoop
 from media import lease, origin, speaking_time
 from media.edge import Upstream
 from media.ice import ice_servers
@@ -42,8 +45,6 @@ from rooms.hub import hubs
 from rooms.models import Room, Seat
 
 logger = logging.getLogger(__name__)
-
-relays = Relays(on_first_frame=metrics.first_frame)  # each viewer's first-frame time in /metrics
 
 
 @dataclass(eq=False)  # hashed by identity: it sits in the hub's set of listeners
@@ -105,8 +106,7 @@ class RoomMedia:
         elif frame["type"] == ROOM_ENDED:
             # Not inline: closing leaves the hub, which may stop the very task delivering this.
             task = asyncio.create_task(close_room_media(self.room.pk))
-            _closing.add(task)
-            task.add_done_callback(_closing.discard)
+            _keep(task)
 
     async def on_ephemeral(self, text: str) -> None:
         """Frames for some users only (rooms.delivery gives in-process listeners those too): a
@@ -144,8 +144,32 @@ class RoomMedia:
         return token is not None and await self.relay.end_publisher(index, credential=token)
 
 
-_rooms: dict[int, RoomMedia] = {}
-_closing: set[asyncio.Task[None]] = set()
+@dataclass(eq=False)
+class _Here:
+    """This event loop's media: its relays, each room's RoomMedia, the closes still running."""
+
+    relays: Relays = field(default_factory=lambda: Relays(on_first_frame=metrics.first_frame))  # in /metrics
+    rooms: dict[int, RoomMedia] = field(default_factory=dict)
+    closing: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+_here = PerLoop(_Here)  # liverooms.process: one per event loop, forgotten by its reset
+
+
+def relays() -> Relays:
+    """This process's relays (of the running loop)."""
+    return _here.get().relays
+
+
+def _rooms() -> dict[int, RoomMedia]:
+    return _here.get().rooms
+
+
+def _keep(task: asyncio.Task[None]) -> None:
+    """Hold a reference to a fire-and-forget task until it is done."""
+    closing = _here.get().closing
+    closing.add(task)
+    task.add_done_callback(closing.discard)
 
 
 def _key(room_id: int) -> str:
@@ -153,11 +177,11 @@ def _key(room_id: int) -> str:
 
 
 async def relay_for(room: Room) -> RoomMedia:
-    media = _rooms.get(room.pk)
+    media = _rooms().get(room.pk)
     if media is not None:
         return media
     _close_on_shutdown()
-    relay = relays.get(
+    relay = relays().get(
         _key(room.pk),
         on_publishing=lambda index, on: _publishing(room.pk, index, on),
         on_speaking=lambda speaking: _speaking(room.pk, speaking),
@@ -165,7 +189,7 @@ async def relay_for(room: Room) -> RoomMedia:
     )
     if relay.tap is None:
         recording.attach(relay, room.pk, room.slug)  # records the room's seats (media.recording)
-    media = _rooms[room.pk] = RoomMedia(room=room, relay=relay, talk=speaking_time.attach(relay, room.pk))
+    media = _rooms()[room.pk] = RoomMedia(room=room, relay=relay, talk=speaking_time.attach(relay, room.pk))
     lease.hold(room.pk, relay)
     try:
         # Subscribe first, then read: a seat change committed in between is in both, never in neither.
@@ -181,8 +205,7 @@ async def relay_for(room: Room) -> RoomMedia:
 def _speaking(room_id: int, seats: list[int]) -> None:
     """The relay heard the set of speaking seats change: tell every socket of the room."""
     task = asyncio.ensure_future(broadcast(room_id, {"type": SPEAKING, "seats": seats}))
-    _closing.add(task)
-    task.add_done_callback(_closing.discard)
+    _keep(task)
 
 
 def _seats_of(room_id: int) -> tuple[int, list[Seat]]:
@@ -242,7 +265,7 @@ async def _keep_lease(registry: origin.Registry, room_id: int) -> None:
             continue
         if not held:
             logger.warning("room %s: another process holds the origin lease now; closing its media here", room_id)
-            media = _rooms.get(room_id)
+            media = _rooms().get(room_id)
             if media is not None:
                 media.lease = None
             _spawn(close_room_media(room_id))
@@ -251,13 +274,12 @@ async def _keep_lease(registry: origin.Registry, room_id: int) -> None:
 
 def _spawn(coro: Any) -> None:
     task = asyncio.ensure_future(coro)
-    _closing.add(task)
-    task.add_done_callback(_closing.discard)
+    _keep(task)
 
 
 async def close_room_media(room_id: int) -> None:
     """Close every peer of the room in this process (room ended, or shutdown)."""
-    media = _rooms.get(room_id)
+    media = _rooms().get(room_id)
     if media is None:
         return
     lease, media.lease = media.lease, None
@@ -272,17 +294,17 @@ async def close_room_media(room_id: int) -> None:
                 await registry.release(room_id)
             except Exception as error:
                 logger.warning("room %s: cannot release the origin lease: %s", room_id, error)
-    await relays.close(_key(room_id))
+    await relays().close(_key(room_id))
     if media.talk is not None:  # after the relay: it counted every stretch of speech still going
         await media.talk.close()
-    _rooms.pop(room_id, None)
+    _rooms().pop(room_id, None)
     await hubs().leave(room_id, media)
 
 
 async def close_all() -> None:
-    for room_id in list(_rooms):
+    for room_id in list(_rooms()):
         await close_room_media(room_id)
-    await relays.close_all()
+    await relays().close_all()
 
 
 _shutdown_hooked = False
@@ -306,10 +328,10 @@ def _close_on_shutdown() -> None:
 def admit_viewer(room: Room, client: str | None, limits: PeerLimits) -> None:
     """Raise TooManyPeers now if a viewer from `client` would pass a limit (before the room's relay
     is even made; the relay checks again, and counts, when it creates the peer)."""
-    media = _rooms.get(room.pk)
-    relays.census.admit(media.relay if media is not None else None, "viewer", client, limits)
+    media = _rooms().get(room.pk)
+    relays().census.admit(media.relay if media is not None else None, "viewer", client, limits)
 
 
 def media_of(room_id: int) -> RoomMedia | None:
     """The room's media in this process, if it has any."""
-    return _rooms.get(room_id)
+    return _rooms().get(room_id)

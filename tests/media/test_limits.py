@@ -136,7 +136,7 @@ async def test_a_flood_from_one_address_is_refused_past_its_offer_rate(
     assert retry_afters(responses) <= set(range(1, 11))
     assert retry_afters(responses)
     assert all(r["Access-Control-Expose-Headers"].endswith("Retry-After") for r in responses)
-    assert services.relays.census.of(FLOODER) == 5
+    assert services.relays().census.of(FLOODER) == 5
     assert open_fds() - fds <= 5 * 4, "the refused offers must cost no sockets"
     await stage.sees_seat_0()
     # another address is not held up by this one's bucket
@@ -181,7 +181,7 @@ async def test_a_process_takes_no_more_viewers_than_its_cap(
     other = await database_sync_to_async(room_actions.create_room)(host=bob, title="Bob live")
     responses = await flood(other, offer, 10, [public(n) for n in range(1, 11)])
     assert statuses(responses) == {201: 2, 429: 8}
-    assert services.relays.census.viewers == 3
+    assert services.relays().census.viewers == 3
     await stage.sees_seat_0()
 
 
@@ -189,7 +189,7 @@ async def test_unconnected_peers_are_capped_and_reaped(stage: Stage, room: Room,
     settings.MEDIA_OFFER_BURST = 1000
     settings.MEDIA_MAX_PENDING_PEERS = 2
     settings.MEDIA_CONNECT_TIMEOUT = 1.0
-    census = services.relays.census
+    census = services.relays().census
     assert census.pending == 0  # the stage's viewer is connected
     responses = await flood(room, offer, 6, [public(n) for n in range(1, 7)])
     assert statuses(responses) == {201: 2, 429: 4}
