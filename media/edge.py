@@ -117,9 +117,9 @@ class Upstream:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            from liverooms.aio import cancel_and_wait  # (this module loads without the project package)
+
+            await cancel_and_wait([task])  # how it ended matters not: the upstream is gone
 
     @property
     def connected(self) -> bool:

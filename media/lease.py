@@ -15,11 +15,11 @@ by itself.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from django.conf import settings
 
+from liverooms.aio import cancel_and_wait
 from liverooms.db import db_async
 from liverooms.process import PerLoop
 from media.relay import RoomRelay
@@ -105,6 +105,5 @@ async def stop() -> None:
     leases.held.clear()
     task, leases.task = leases.task, None
     if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for error in await cancel_and_wait([task]):
+            logger.error("the publishing-lease loop had failed", exc_info=error)

@@ -591,10 +591,10 @@ class RoomRelay:
                 await self._notify_tail
         tasks = [t for t in self._tasks if not t.done()]
         if tasks:  # session ends / PLIs already under way: let them finish (a pc half-closed would leak)
+            from liverooms.aio import cancel_and_wait  # (this module loads without the project package)
+
             _done, pending = await asyncio.wait(tasks, timeout=5.0)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await cancel_and_wait(pending)
 
     @property
     def closed(self) -> bool:

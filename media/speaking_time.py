@@ -18,7 +18,6 @@ level while the mic is off), so it never counts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -28,7 +27,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext, ngettext
 
-from liverooms.aio import background
+from liverooms.aio import background, cancel_and_wait
 from liverooms.db import db_async
 from media.models import TalkTime
 from rooms.models import Room
@@ -115,9 +114,8 @@ class TalkTally:
         self._closed = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for error in await cancel_and_wait([task]):
+                logger.error("room %s: the talk-time flush loop had failed", self.room_id, exc_info=error)
         await self.flush()
 
     async def _flush_every(self) -> None:

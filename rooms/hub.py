@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from liverooms import metrics
-from liverooms.aio import background
+from liverooms.aio import background, cancel_and_wait
 from liverooms.db import db_async
 from liverooms.process import PerLoop
 from rooms.audience import Audience
@@ -101,11 +101,8 @@ class RoomHub:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for error in await cancel_and_wait(self._tasks):
+            logger.error("room %s: a hub task had failed: %s", self.room_id, cause(error), exc_info=error)
         try:
             await self._publish_reactions()
         except Exception as error:  # the layer is down: the last hearts are lost, the hub still stops
