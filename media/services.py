@@ -30,7 +30,7 @@ from typing import Any, cast
 from django.conf import settings
 
 from liverooms import metrics
-from liverooms.aio import background
+from liverooms.aio import background, cancel_and_wait
 from liverooms.db import db_async
 from liverooms.process import PerLoop
 from media import lease, origin, speaking_time
@@ -287,7 +287,7 @@ async def close_room_media(room_id: int) -> None:
     if upstream is not None:
         await upstream.stop()
     if lease is not None:
-        lease.cancel()
+        await cancel_and_wait([lease])  # ended before the release: a renewal after it would take the lease back
         registry = origin.registry()
         if registry is not None:
             try:
